@@ -1,0 +1,80 @@
+"""`python -m riflex inspect`: what a method does to a model's temporal RoPE, no ComfyUI needed."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from .families import FAMILIES, get_family
+from .inspect_table import plan_to_dict, plan_to_text
+from .methods import DEFAULT_SAFETY_FACTOR, DEFAULT_YARN_ALPHA, DEFAULT_YARN_BETA, METHODS
+from .plan import plan_temporal
+from .spec import RopeSpec
+
+
+def _inspect_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("inspect", help="per-component table of the temporal RoPE before/after a method")
+    model = p.add_argument_group("model (a family, or explicit values)")
+    model.add_argument("--family", choices=list(FAMILIES), help="a known family: theta, d_t, training length, k")
+    model.add_argument("--theta", type=float, help="RoPE base b")
+    model.add_argument("--dim", type=int, help="temporal axis dim d_t")
+    model.add_argument("--train-len", type=int, default=0, help="training length in latent frames (0 = family's)")
+    model.add_argument("--temporal-compression", type=int, default=4, help="pixel frames per latent frame (VAE)")
+    length = p.add_mutually_exclusive_group(required=True)
+    length.add_argument("--frames", type=int, help="video length in pixel frames")
+    length.add_argument("--test-len", type=int, help="video length in latent frames")
+    p.add_argument("--method", choices=list(METHODS), default="riflex")
+    p.add_argument("--k", type=int, default=0, help="intrinsic component, 1-indexed (0 = auto)")
+    p.add_argument("--s", type=float, default=0.0, help="extrapolation factor (0 = test/train)")
+    p.add_argument("--safety-factor", type=float, default=DEFAULT_SAFETY_FACTOR)
+    p.add_argument("--yarn-alpha", type=float, default=DEFAULT_YARN_ALPHA)
+    p.add_argument("--yarn-beta", type=float, default=DEFAULT_YARN_BETA)
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+
+def _run_inspect(args: argparse.Namespace) -> int:
+    if args.family:
+        family = get_family(args.family)
+        spec = family.spec(
+            theta=args.theta,
+            axes_dims=None if args.dim is None else (args.dim,),
+            train_len=args.train_len,
+        )
+        default_k = family.default_k
+    else:
+        missing = [name for name in ("theta", "dim") if getattr(args, name) is None] + (
+            ["train-len"] if not args.train_len else []
+        )
+        if missing:
+            raise ValueError(
+                f"RIFLEx: without --family, give --theta, --dim and --train-len (missing: {', '.join('--' + m for m in missing)})"
+            )
+        spec = RopeSpec(args.theta, (args.dim,), args.train_len, temporal_compression=args.temporal_compression)
+        default_k = 0
+    test_len = spec.positions_from_pixel_frames(args.frames) if args.frames is not None else args.test_len
+    plan = plan_temporal(
+        spec,
+        args.method,
+        test_len,
+        k=args.k,
+        s=args.s,
+        safety_factor=args.safety_factor,
+        yarn_alpha=args.yarn_alpha,
+        yarn_beta=args.yarn_beta,
+        default_k=default_k,
+    )
+    print(json.dumps(plan_to_dict(plan), indent=2) if args.json else plan_to_text(plan))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m riflex", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    _inspect_parser(sub)
+    args = parser.parse_args(argv)
+    try:
+        return _run_inspect(args)
+    except ValueError as error:
+        print(error, file=sys.stderr)
+        return 2

@@ -1,0 +1,113 @@
+"""The video model families RIFLEx knows, in one table.
+
+The node reads theta and the per-axis dims from the loaded model's own RoPE module; the
+values here are what each family ships with, used only where no model is at hand (the
+`python -m riflex inspect --family` command) and checked against real ComfyUI models in the
+tests. Training lengths and k values carry their sources.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .spec import RopeSpec
+
+__all__ = ["FAMILIES", "Family", "family_names", "get_family"]
+
+
+@dataclass(frozen=True)
+class Family:
+    key: str
+    display_name: str
+    train_frames: int  # pixel frames the model was trained on
+    temporal_compression: int
+    temporal_patch: int
+    default_k: int
+    theta: float
+    axes_dims: tuple[int, int, int]
+    train_source: str
+    k_source: str
+
+    def spec(self, theta: float | None = None, axes_dims: tuple[int, ...] | None = None, train_len: int = 0) -> RopeSpec:
+        """The RopeSpec of this family, with theta/dims from the model when given and an
+        optional training-length override in latent frames (0 = the family's own)."""
+        probe = RopeSpec(
+            theta=self.theta,
+            axes_dims=self.axes_dims,
+            train_len=1,
+            temporal_compression=self.temporal_compression,
+            temporal_patch=self.temporal_patch,
+        )
+        return RopeSpec(
+            theta=self.theta if theta is None else float(theta),
+            axes_dims=tuple(self.axes_dims if axes_dims is None else axes_dims),
+            train_len=train_len or probe.positions_from_pixel_frames(self.train_frames),
+            temporal_compression=self.temporal_compression,
+            temporal_patch=self.temporal_patch,
+        )
+
+
+_WAN_K = (
+    "k = 6, period 50.9 latent frames: the value the RIFLEx authors and the community use for Wan; "
+    "users report Wan looping back at about 201 pixel frames (51 latent), and identify_k(10000, 44, 51) = 6"
+)
+
+FAMILIES: dict[str, Family] = {
+    family.key: family
+    for family in (
+        Family(
+            key="wan21",
+            display_name="Wan 2.1 (T2V/I2V 1.3B and 14B, VACE, Fun) and Wan 2.2 A14B",
+            # Wan2.1 repository: generate.py --frame_num defaults to 81 (4n+1) and the configs set
+            # vae_stride = (4, 8, 8); Wan2.2 wan/configs/shared_config.py keeps frame_num = 81 for A14B.
+            train_frames=81,
+            temporal_compression=4,
+            temporal_patch=1,
+            default_k=6,
+            # WanModel: head dim 128 split 44/42/42 (d - 4*(d//6), 2*(d//6), 2*(d//6)), theta 10000.
+            theta=10000.0,
+            axes_dims=(44, 42, 42),
+            train_source="Wan2.1 generate.py --frame_num 81, vae_stride (4, 8, 8); Wan2.2 shared_config.py frame_num=81 -> 21 latent",
+            k_source=_WAN_K,
+        ),
+        Family(
+            key="wan22_5b",
+            display_name="Wan 2.2 TI2V 5B",
+            # Wan2.2 repository, wan/configs/wan_ti2v_5B.py: frame_num = 121 (24 fps),
+            # vae_stride = (4, 16, 16) -> 31 latent frames.
+            train_frames=121,
+            temporal_compression=4,
+            temporal_patch=1,
+            default_k=6,
+            theta=10000.0,
+            axes_dims=(44, 42, 42),
+            train_source="Wan2.2 wan/configs/wan_ti2v_5B.py: frame_num=121, vae_stride=(4, 16, 16) -> 31 latent",
+            k_source=_WAN_K + "; the 5B model keeps Wan's RoPE (same theta and axis split)",
+        ),
+        Family(
+            key="hunyuan_video",
+            display_name="HunyuanVideo 1.0 (T2V, I2V, SkyReels I2V)",
+            # HunyuanVideo repository, README / sample_video.py: --video-length 129 (5 s at 24 fps);
+            # its causal 3D VAE compresses time 4x -> 33 latent frames.
+            train_frames=129,
+            temporal_compression=4,
+            temporal_patch=1,
+            default_k=4,
+            theta=256.0,
+            axes_dims=(16, 56, 56),
+            train_source="HunyuanVideo README, sample_video.py --video-length 129; 4x causal VAE -> 33 latent",
+            k_source="k = 4, period 50.3 latent frames: RIFLEx paper Sec. 3.2 (HunyuanVideo repeats after about 50 latent frames)",
+        ),
+    )
+}
+
+
+def family_names() -> list[str]:
+    return list(FAMILIES)
+
+
+def get_family(key: str) -> Family:
+    try:
+        return FAMILIES[key]
+    except KeyError:
+        raise ValueError(f"RIFLEx: unknown family {key!r}; known: {', '.join(FAMILIES)}") from None

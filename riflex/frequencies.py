@@ -1,0 +1,69 @@
+"""Per-axis RoPE frequencies and the quantities the paper reasons with (Sec. 3).
+
+Everything is float64: the periods of the low-frequency components run to thousands of
+frames, and the difference between "stays within one period" and "wraps around" is a few
+ulps of float32 at the boundary.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+__all__ = [
+    "axis_frequencies",
+    "check_non_repetition",
+    "identify_k",
+    "periods",
+    "repetitions",
+]
+
+
+def axis_frequencies(theta: float, dim: int) -> torch.Tensor:
+    """theta_j = b^(-2(j-1)/d) for j = 1..d/2, in float64.
+
+    Computed the way ComfyUI's `comfy.ldm.flux.math.rope` does (a float64 linspace of the
+    exponents), so an unchanged axis is bit-identical to the model's own table.
+    """
+    if dim <= 0 or dim % 2:
+        raise ValueError(f"RIFLEx: axis dim must be a positive even number, got {dim}")
+    if not theta > 1.0:
+        raise ValueError(f"RIFLEx: RoPE base theta must be > 1, got {theta}")
+    exponents = torch.linspace(0, (dim - 2) / dim, steps=dim // 2, dtype=torch.float64)
+    return 1.0 / (theta**exponents)
+
+
+def periods(axis_freqs: torch.Tensor) -> torch.Tensor:
+    """N_j = 2*pi/theta_j: positions (latent frames on the time axis) per full turn."""
+    return (2 * math.pi) / axis_freqs.to(torch.float64)
+
+
+def repetitions(axis_freqs: torch.Tensor, length: float) -> torch.Tensor:
+    """r_j = L/N_j: how many full turns component j makes over `length` positions."""
+    return length / periods(axis_freqs)
+
+
+def check_non_repetition(axis_freqs: torch.Tensor, test_len: int) -> list[int]:
+    """Components (1-indexed) that complete a full period within a video of test_len positions.
+
+    Positions run 0..test_len-1, so component j repeats when theta_j * (test_len - 1) >= 2*pi.
+    The paper's Sec. 3.3 condition is r_j < 1 at the test length; counting the span
+    actually covered keeps a component whose period equals the video length (the position
+    test_len itself is never sampled) from being reported as a loop.
+    An empty list means no component brings the video back to where it started.
+    """
+    span = max(test_len - 1, 0)
+    turns = axis_freqs.to(torch.float64) * span / (2 * math.pi)
+    return [j + 1 for j, t in enumerate(turns.tolist()) if t >= 1.0]
+
+
+def identify_k(theta: float, dim: int, first_repeat_frame: float) -> int:
+    """The intrinsic component (1-indexed): the one whose period is closest to the frame N
+    where the video was seen to return to its start (paper Sec. 3.2, k = argmin_j |N_j - N|)."""
+    if not first_repeat_frame > 0:
+        raise ValueError(
+            f"RIFLEx: first_repeat_frame must be a positive number of latent frames, got {first_repeat_frame}"
+        )
+    distances = (periods(axis_frequencies(theta, dim)) - float(first_repeat_frame)).abs()
+    return int(torch.argmin(distances).item()) + 1

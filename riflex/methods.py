@@ -1,0 +1,146 @@
+"""One record per position-extrapolation method, dispatched by name.
+
+Each method is a pure function `(axis_freqs, train_len, test_len, params) -> new axis_freqs`
+on one axis's float64 frequencies, plus a validation function that names the bad field.
+Adding a method means adding one record to METHODS; nothing else changes.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable
+
+import torch
+
+__all__ = [
+    "DEFAULT_SAFETY_FACTOR",
+    "DEFAULT_YARN_ALPHA",
+    "DEFAULT_YARN_BETA",
+    "METHODS",
+    "Method",
+    "MethodParams",
+    "validate_params",
+]
+
+# The reference implementation (thu-ml/RIFLEx) sets theta_k' = 0.9 * 2*pi / L_test: the
+# 10% margin keeps the last frame visibly short of a full turn of component k.
+DEFAULT_SAFETY_FACTOR = 0.9
+# YaRN's published ramp bounds (Peng et al. 2023, Sec. 3.2, the values used for LLaMA):
+# components that turn fewer than alpha times over the training length are fully
+# interpolated (PI), more than beta times are kept (PE), and the ramp is linear between.
+# The RIFLEx paper compares against YaRN as published, so these are its defaults here too.
+DEFAULT_YARN_ALPHA = 1.0
+DEFAULT_YARN_BETA = 32.0
+
+
+@dataclass(frozen=True)
+class MethodParams:
+    """What a method may need besides the frequencies. k is 1-indexed; s is the extrapolation
+    factor test_len/train_len (>= 1)."""
+
+    k: int = 0
+    s: float = 1.0
+    safety_factor: float = DEFAULT_SAFETY_FACTOR
+    yarn_alpha: float = DEFAULT_YARN_ALPHA
+    yarn_beta: float = DEFAULT_YARN_BETA
+
+
+@dataclass(frozen=True)
+class Method:
+    name: str
+    apply: Callable[[torch.Tensor, float, float, MethodParams], torch.Tensor]
+    validate: Callable[[MethodParams, int], None]
+    summary: str
+
+
+def _validate_nothing(params: MethodParams, n_components: int) -> None:
+    return None
+
+
+def _validate_s(params: MethodParams, n_components: int) -> None:
+    if not (math.isfinite(params.s) and params.s >= 1.0):
+        raise ValueError(
+            f"RIFLEx: s = {params.s} is not a valid extrapolation factor; "
+            "use 0 (auto: test length / training length) or a finite number >= 1"
+        )
+
+
+def _validate_riflex(params: MethodParams, n_components: int) -> None:
+    _validate_s(params, n_components)
+    if not 1 <= params.k <= n_components:
+        raise ValueError(
+            f"RIFLEx: k = {params.k} is outside this model's temporal components; "
+            f"allowed: 1..{n_components} (or 0 for the family's default)"
+        )
+    if not (math.isfinite(params.safety_factor) and 0.0 < params.safety_factor <= 1.0):
+        raise ValueError(
+            f"RIFLEx: safety_factor = {params.safety_factor} is outside (0, 1]; "
+            f"the reference uses {DEFAULT_SAFETY_FACTOR}"
+        )
+
+
+def _validate_yarn(params: MethodParams, n_components: int) -> None:
+    _validate_s(params, n_components)
+    alpha, beta = params.yarn_alpha, params.yarn_beta
+    if not (math.isfinite(alpha) and math.isfinite(beta) and 0.0 <= alpha < beta):
+        raise ValueError(
+            f"RIFLEx: yarn_alpha = {alpha} and yarn_beta = {beta} must satisfy 0 <= yarn_alpha < yarn_beta; "
+            f"the published defaults are {DEFAULT_YARN_ALPHA} and {DEFAULT_YARN_BETA}"
+        )
+
+
+def _pe(axis_freqs: torch.Tensor, train_len: float, test_len: float, params: MethodParams) -> torch.Tensor:
+    return axis_freqs.clone()
+
+
+def _pi(axis_freqs: torch.Tensor, train_len: float, test_len: float, params: MethodParams) -> torch.Tensor:
+    return axis_freqs / params.s
+
+
+def _ntk(axis_freqs: torch.Tensor, train_len: float, test_len: float, params: MethodParams) -> torch.Tensor:
+    # b' = b * s^(d/(d-2)) gives theta_j' = theta_j * s^(-2(j-1)/(d-2)): the highest frequency
+    # is kept and the lowest is divided by exactly s.
+    dim = 2 * axis_freqs.numel()
+    if dim <= 2:
+        return axis_freqs / params.s
+    j_minus_1 = torch.arange(axis_freqs.numel(), dtype=torch.float64)
+    return axis_freqs * params.s ** (-2.0 * j_minus_1 / (dim - 2))
+
+
+def _yarn(axis_freqs: torch.Tensor, train_len: float, test_len: float, params: MethodParams) -> torch.Tensor:
+    turns_in_training = train_len * axis_freqs / (2 * math.pi)  # r_j = L / N_j
+    gamma = ((turns_in_training - params.yarn_alpha) / (params.yarn_beta - params.yarn_alpha)).clamp(0.0, 1.0)
+    return (1.0 - gamma) * axis_freqs / params.s + gamma * axis_freqs
+
+
+def _riflex(axis_freqs: torch.Tensor, train_len: float, test_len: float, params: MethodParams) -> torch.Tensor:
+    # Only the intrinsic component changes, and only ever downwards: when component k already
+    # stays within one period over the video, the model is left exactly as trained.
+    # The length it must cover is s * train_len (s = test_len / train_len when measured).
+    target_len = params.s * train_len
+    new_freqs = axis_freqs.clone()
+    lowered = params.safety_factor * 2 * math.pi / target_len
+    new_freqs[params.k - 1] = min(float(axis_freqs[params.k - 1]), lowered)
+    return new_freqs
+
+
+METHODS: dict[str, Method] = {
+    "riflex": Method(
+        "riflex",
+        _riflex,
+        _validate_riflex,
+        "lower only the intrinsic component k so it completes less than one period over the video",
+    ),
+    "pe": Method("pe", _pe, _validate_nothing, "plain positions, model unchanged (loops back past training length)"),
+    "pi": Method("pi", _pi, _validate_s, "position interpolation: every frequency divided by s (slow motion)"),
+    "ntk": Method("ntk", _ntk, _validate_s, "NTK-aware base b' = b*s^(d/(d-2)) (still repeats)"),
+    "yarn": Method("yarn", _yarn, _validate_yarn, "YaRN: PI for slow components, PE for fast, ramp between"),
+}
+
+
+def validate_params(method: str, params: MethodParams, n_components: int) -> None:
+    """Raise ValueError naming the bad field; n_components = d_t/2 of the axis being changed."""
+    if method not in METHODS:
+        raise ValueError(f"RIFLEx: unknown method {method!r}; allowed: {', '.join(METHODS)}")
+    METHODS[method].validate(params, n_components)

@@ -1,0 +1,137 @@
+"""Turn a user's settings and the real video length into the frequencies to use.
+
+`plan_temporal` is the one place where k = 0 (auto), s = 0 (auto) and the method registry
+meet; the node, the CLI and the tests all go through it, so they cannot disagree.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+
+from .frequencies import axis_frequencies, check_non_repetition, periods
+from .methods import DEFAULT_SAFETY_FACTOR, DEFAULT_YARN_ALPHA, DEFAULT_YARN_BETA, METHODS, MethodParams, validate_params
+from .spec import RopeSpec
+
+__all__ = ["TemporalPlan", "estimate_k", "plan_temporal", "resolve_s"]
+
+
+def estimate_k(axis_freqs: torch.Tensor, train_len: int) -> int:
+    """A first guess at the intrinsic component when no repetition has been observed.
+
+    The component that did not complete a period during training is the one whose first
+    turn the model never saw past: the fastest component whose period exceeds train_len
+    (HunyuanVideo: 4, CogVideoX-5B: 2, as in the paper). For Wan it gives 4, while the
+    community value from observed loops is 6: prefer a family's known k, or identify_k from
+    a video that looped.
+    """
+    over = (periods(axis_freqs) > train_len).nonzero()
+    return int(over[0].item()) + 1 if over.numel() else axis_freqs.numel()
+
+
+def resolve_s(s: float, train_len: int, test_len: int) -> float:
+    """s = 0 means measured: test_len / train_len, never below 1 (no interpolation is needed
+    inside the training length)."""
+    return float(s) if s > 0 else max(1.0, test_len / train_len)
+
+
+@dataclass(frozen=True)
+class TemporalPlan:
+    method: str
+    spec: RopeSpec
+    test_len: int
+    s: float
+    k: int
+    freqs_before: torch.Tensor  # float64, d_t/2
+    freqs_after: torch.Tensor
+
+    @property
+    def changed(self) -> bool:
+        return not torch.equal(self.freqs_before, self.freqs_after)
+
+    @property
+    def changed_components(self) -> list[int]:
+        return [j + 1 for j, (a, b) in enumerate(zip(self.freqs_before.tolist(), self.freqs_after.tolist())) if a != b]
+
+    @property
+    def repeats_before(self) -> list[int]:
+        return check_non_repetition(self.freqs_before, self.test_len)
+
+    @property
+    def repeats_after(self) -> list[int]:
+        return check_non_repetition(self.freqs_after, self.test_len)
+
+    @property
+    def repeats_in_training(self) -> list[int]:
+        """Components the model saw complete a period during training: their repetition is
+        part of what it learned, not a loop-back."""
+        return check_non_repetition(self.freqs_before, self.spec.train_len)
+
+    @property
+    def new_repeats_after(self) -> list[int]:
+        """Components that complete a period within the video but never did in training:
+        where a loop-back can come from."""
+        seen = set(self.repeats_in_training)
+        return [j for j in self.repeats_after if j not in seen]
+
+    def summary(self, family: str = "") -> str:
+        """One line a user reads on the node and in the log."""
+        spec, k = self.spec, self.k
+        frames = f"{self.test_len} latent frames ({spec.pixel_frames_from_positions(self.test_len)} px)"
+        head = f"RIFLEx {self.method}{' on ' + family if family else ''}: {frames}, train {spec.train_len}, s = {self.s:.2f}"
+        if self.method == "riflex":
+            before, after = float(self.freqs_before[k - 1]), float(self.freqs_after[k - 1])
+            if not self.changed:
+                return (
+                    f"{head}, k = {k}: no change needed, component k (period {2 * math.pi / before:.1f}) "
+                    "stays within one period over the video"
+                )
+            return (
+                f"{head}, k = {k}: theta_k {before:.5f} -> {after:.5f}, "
+                f"period {2 * math.pi / before:.1f} -> {2 * math.pi / after:.1f} latent frames"
+            )
+        if not self.changed:
+            return f"{head}: no change"
+        new_repeats = self.new_repeats_after
+        return f"{head}: {len(self.changed_components)} of {self.freqs_before.numel()} components changed" + (
+            f", components {new_repeats} complete a period never completed in training" if new_repeats else ""
+        )
+
+
+def plan_temporal(
+    spec: RopeSpec,
+    method: str,
+    test_len: int,
+    k: int = 0,
+    s: float = 0.0,
+    safety_factor: float = DEFAULT_SAFETY_FACTOR,
+    yarn_alpha: float = DEFAULT_YARN_ALPHA,
+    yarn_beta: float = DEFAULT_YARN_BETA,
+    default_k: int = 0,
+) -> TemporalPlan:
+    """The time-axis frequencies for `method` on a video of test_len positions.
+
+    k = 0: default_k (the family's known value) or, without one, estimate_k. s = 0: measured.
+    Raises ValueError("RIFLEx: ...") for any bad setting, before anything is computed.
+    """
+    if test_len < 1:
+        raise ValueError(f"RIFLEx: test_len must be >= 1 latent frame, got {test_len}")
+    if not (isinstance(s, (int, float)) and math.isfinite(s) and s >= 0):
+        raise ValueError(f"RIFLEx: s = {s} is not allowed; use 0 (auto) or a finite number >= 1")
+    freqs_before = axis_frequencies(spec.theta, spec.temporal_dim)
+    n_components = freqs_before.numel()
+    if k < 0:
+        raise ValueError(f"RIFLEx: k = {k} is negative; allowed: 0 (auto) or 1..{n_components}")
+    intrinsic_k = k or default_k or estimate_k(freqs_before, spec.train_len)
+    params = MethodParams(
+        k=intrinsic_k,
+        s=resolve_s(s, spec.train_len, test_len),
+        safety_factor=safety_factor,
+        yarn_alpha=yarn_alpha,
+        yarn_beta=yarn_beta,
+    )
+    validate_params(method, params, n_components)
+    freqs_after = METHODS[method].apply(freqs_before, float(spec.train_len), float(test_len), params)
+    return TemporalPlan(method, spec, test_len, params.s, intrinsic_k, freqs_before, freqs_after)

@@ -1,0 +1,52 @@
+"""What the math needs to know about a model's RoPE, and how frames map to positions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["RopeSpec"]
+
+
+@dataclass(frozen=True)
+class RopeSpec:
+    """A multi-axis RoPE: base theta, per-axis dims (time first), and the training length of
+    the time axis in position units (latent frames after the temporal patch).
+
+    temporal_compression: pixel frames per latent frame of the VAE (causal: the first latent
+    frame holds one pixel frame). temporal_patch: latent frames per RoPE position.
+    """
+
+    theta: float
+    axes_dims: tuple[int, ...]
+    train_len: int
+    temporal_compression: int = 4
+    temporal_patch: int = 1
+
+    def __post_init__(self) -> None:
+        if not self.axes_dims or any(d <= 0 or d % 2 for d in self.axes_dims):
+            raise ValueError(f"RIFLEx: axes_dims must be positive even numbers, got {self.axes_dims}")
+        if self.train_len <= 0:
+            raise ValueError(f"RIFLEx: train_len must be a positive number of latent frames, got {self.train_len}")
+
+    @property
+    def temporal_dim(self) -> int:
+        return self.axes_dims[0]
+
+    @property
+    def temporal_components(self) -> int:
+        return self.axes_dims[0] // 2
+
+    def positions_from_pixel_frames(self, pixel_frames: int) -> int:
+        """Pixel frames -> time positions, as the causal VAE and the patch embedding count them."""
+        if pixel_frames < 1:
+            raise ValueError(f"RIFLEx: frames must be >= 1, got {pixel_frames}")
+        latent = (pixel_frames - 1) // self.temporal_compression + 1
+        return self.positions_from_latent_frames(latent)
+
+    def positions_from_latent_frames(self, latent_frames: int) -> int:
+        # ComfyUI pads the latent up to a whole patch (comfy.ldm.common_dit.pad_to_patch_size).
+        return -(-latent_frames // self.temporal_patch)
+
+    def pixel_frames_from_positions(self, positions: int) -> int:
+        latent = positions * self.temporal_patch
+        return (latent - 1) * self.temporal_compression + 1
