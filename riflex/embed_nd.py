@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 from torch import nn
@@ -76,7 +76,7 @@ class RIFLExEmbedND(nn.Module):
         if key not in self._freqs:
             planned_axes = self.plan_axes(test_len)
             result = []
-            for dim, planned in zip(self.axes_dim, planned_axes):
+            for dim, planned in zip(self.axes_dim, planned_axes, strict=True):
                 model_freqs = _model_frequencies(self.theta, dim, device)
                 unchanged = planned == _model_frequencies(self.theta, dim, torch.device("cpu"))
                 result.append(torch.where(unchanged.to(device), model_freqs, planned.to(device)))

@@ -28,7 +28,9 @@ class Family:
     train_source: str
     k_source: str
 
-    def spec(self, theta: float | None = None, axes_dims: tuple[int, ...] | None = None, train_len: int = 0) -> RopeSpec:
+    def spec(
+        self, theta: float | None = None, axes_dims: tuple[int, ...] | None = None, train_len: int = 0
+    ) -> RopeSpec:
         """The RopeSpec of this family, with theta/dims from the model when given and an
         optional training-length override in latent frames (0 = the family's own)."""
         probe = RopeSpec(

@@ -44,7 +44,7 @@ def plan_to_text(plan: TemporalPlan) -> str:
         f"{'j':>3} {'theta_j':>11} {'period':>10} {'r_train':>8} {'r_test':>8} {'new theta':>11} {'new period':>10}  changed  verdict",
     ]
     repeats, new_repeats = set(data["repeats"]), set(data["new_repeats"])
-    for j, (before, after) in enumerate(zip(data["freqs_before"], data["freqs_after"]), start=1):
+    for j, (before, after) in enumerate(zip(data["freqs_before"], data["freqs_after"], strict=True), start=1):
         period, new_period = 2 * math.pi / before, 2 * math.pi / after
         if j == plan.k:
             verdict = "INTRINSIC k: completes a period, loop-back" if j in repeats else "intrinsic k: within one period"
@@ -62,7 +62,11 @@ def plan_to_text(plan: TemporalPlan) -> str:
     k_repeats = plan.k in repeats
     lines.append(
         f"verdict: intrinsic component k = {plan.k} "
-        + ("completes a full period within the video: expect it to loop back" if k_repeats else "stays within one period: no loop-back expected")
+        + (
+            "completes a full period within the video: expect it to loop back"
+            if k_repeats
+            else "stays within one period: no loop-back expected"
+        )
     )
     lines.append(data["summary"])
     return "\n".join(lines)

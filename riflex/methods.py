@@ -8,8 +8,8 @@ Adding a method means adding one record to METHODS; nothing else changes.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import torch
 

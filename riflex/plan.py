@@ -12,7 +12,14 @@ from dataclasses import dataclass
 import torch
 
 from .frequencies import axis_frequencies, check_non_repetition, periods
-from .methods import DEFAULT_SAFETY_FACTOR, DEFAULT_YARN_ALPHA, DEFAULT_YARN_BETA, METHODS, MethodParams, validate_params
+from .methods import (
+    DEFAULT_SAFETY_FACTOR,
+    DEFAULT_YARN_ALPHA,
+    DEFAULT_YARN_BETA,
+    METHODS,
+    MethodParams,
+    validate_params,
+)
 from .spec import RopeSpec
 
 __all__ = ["TemporalPlan", "estimate_k", "plan_temporal", "resolve_s"]
@@ -53,7 +60,11 @@ class TemporalPlan:
 
     @property
     def changed_components(self) -> list[int]:
-        return [j + 1 for j, (a, b) in enumerate(zip(self.freqs_before.tolist(), self.freqs_after.tolist())) if a != b]
+        return [
+            j + 1
+            for j, (a, b) in enumerate(zip(self.freqs_before.tolist(), self.freqs_after.tolist(), strict=True))
+            if a != b
+        ]
 
     @property
     def repeats_before(self) -> list[int]:

@@ -1,0 +1,1 @@
+"""The ComfyUI side of the pack: the only code that imports comfy.* and comfy_api.*."""

@@ -1,0 +1,10 @@
+from __future__ import annotations
+
+from comfy_api.latest import ComfyExtension, io
+
+from .rope_node import RIFLExRoPE
+
+
+class RIFLExExtension(ComfyExtension):
+    async def get_node_list(self) -> list[type[io.ComfyNode]]:
+        return [RIFLExRoPE]

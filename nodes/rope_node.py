@@ -1,0 +1,128 @@
+"""The RIFLEx RoPE node: between a video model loader and the sampler."""
+
+from __future__ import annotations
+
+import math
+
+from comfy_api.latest import io
+
+from ..riflex.methods import DEFAULT_SAFETY_FACTOR, DEFAULT_YARN_ALPHA, DEFAULT_YARN_BETA, METHODS
+from .compat import advanced
+from .families import resolve_model, supported_families_text
+from .patch import PatchSettings, install
+
+METHOD_TOOLTIP = (
+    "How positions beyond the training length are handled. riflex (recommended): slows down only the one "
+    "RoPE component that makes long videos loop back to their start, so motion keeps its speed. "
+    "pe: the model unchanged (loops back past ~2x). pi: squeezes all positions into the training range "
+    "(slow motion). ntk: raises the RoPE base (still loops). yarn: PI for slow components, unchanged fast ones."
+)
+
+
+class RIFLExRoPE(io.ComfyNode):
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return io.Schema(
+            node_id="RIFLExRoPE",
+            display_name="RIFLEx RoPE",
+            category="advanced/model_patches/RIFLEx",
+            description=(
+                "Lets a video model generate clips longer than it was trained for (about 2x, training-free) "
+                "without looping back to the start. Put it between the model loader and the sampler; the video "
+                f"length is read from the latent at sampling time. Supported: {supported_families_text()}."
+            ),
+            inputs=[
+                io.Model.Input("model", tooltip="A loaded Wan 2.1/2.2 or HunyuanVideo diffusion model."),
+                io.Combo.Input("method", options=list(METHODS), default="riflex", tooltip=METHOD_TOOLTIP),
+                io.Int.Input(
+                    "k",
+                    default=0,
+                    min=0,
+                    max=64,
+                    tooltip="Which RoPE component (1 = fastest) causes the loop-back. 0 = the model's known value "
+                    "(Wan 6, HunyuanVideo 4). Only used by riflex.",
+                ),
+                io.Float.Input(
+                    "s",
+                    default=0.0,
+                    min=0.0,
+                    max=16.0,
+                    step=0.05,
+                    tooltip="How many times longer than training the video is. 0 = measured from the latent at "
+                    "sampling time (recommended). Training-free quality holds up to about 2x; 3x needs fine-tuning.",
+                ),
+                io.Int.Input(
+                    "train_len",
+                    **advanced(
+                        default=0,
+                        min=0,
+                        max=4096,
+                        tooltip="Training length in latent frames. 0 = the model's own (Wan 2.1: 21 = 81 frames, "
+                        "Wan 2.2 5B: 31 = 121 frames, HunyuanVideo: 33 = 129 frames). Change only for fine-tunes.",
+                    ),
+                ),
+                io.Float.Input(
+                    "safety_factor",
+                    **advanced(
+                        default=DEFAULT_SAFETY_FACTOR,
+                        min=0.01,
+                        max=1.0,
+                        step=0.01,
+                        tooltip="riflex keeps the loop-causing component at this fraction of one turn over the "
+                        "video, a margin against looping. 0.9 is the paper's value; allowed (0, 1].",
+                    ),
+                ),
+                io.Float.Input(
+                    "yarn_alpha",
+                    **advanced(
+                        default=DEFAULT_YARN_ALPHA,
+                        min=0.0,
+                        max=1024.0,
+                        step=0.5,
+                        tooltip="yarn only: components turning fewer times than this during training are fully "
+                        "interpolated. Must be below yarn_beta. Default 1 (YaRN paper).",
+                    ),
+                ),
+                io.Float.Input(
+                    "yarn_beta",
+                    **advanced(
+                        default=DEFAULT_YARN_BETA,
+                        min=0.0,
+                        max=1024.0,
+                        step=0.5,
+                        tooltip="yarn only: components turning more times than this during training are left "
+                        "unchanged. Must be above yarn_alpha. Default 32 (YaRN paper).",
+                    ),
+                ),
+            ],
+            outputs=[io.Model.Output(tooltip="The model with the RoPE patched; the input model is unchanged.")],
+            hidden=[io.Hidden.unique_id],
+        )
+
+    @classmethod
+    def validate_inputs(cls, method, k, s, train_len, safety_factor, yarn_alpha, yarn_beta) -> bool | str:
+        # Checks that need no model; the k range needs the model's d_t and is checked in execute.
+        if method not in METHODS:
+            return f"RIFLEx: method {method!r} is unknown; allowed: {', '.join(METHODS)}"
+        if not isinstance(k, int) or k < 0:
+            return f"RIFLEx: k = {k} is not allowed; use 0 (auto) or a component number 1..d_t/2"
+        if not (math.isfinite(s) and (s == 0 or s >= 1)):
+            return f"RIFLEx: s = {s} is not allowed; use 0 (auto, measured) or a finite factor >= 1"
+        if not isinstance(train_len, int) or train_len < 0:
+            return f"RIFLEx: train_len = {train_len} is not allowed; use 0 (the model's own) or a positive number of latent frames"
+        if not (math.isfinite(safety_factor) and 0 < safety_factor <= 1):
+            return f"RIFLEx: safety_factor = {safety_factor} is outside (0, 1]; the paper uses {DEFAULT_SAFETY_FACTOR}"
+        if not (math.isfinite(yarn_alpha) and math.isfinite(yarn_beta) and 0 <= yarn_alpha < yarn_beta):
+            return (
+                f"RIFLEx: yarn_alpha = {yarn_alpha} and yarn_beta = {yarn_beta} must satisfy 0 <= yarn_alpha < yarn_beta "
+                f"(defaults {DEFAULT_YARN_ALPHA} and {DEFAULT_YARN_BETA})"
+            )
+        return True
+
+    @classmethod
+    def execute(cls, model, method, k, s, train_len, safety_factor, yarn_alpha, yarn_beta) -> io.NodeOutput:
+        resolved = resolve_model(model, train_len=train_len)
+        settings = PatchSettings(method, k, s, safety_factor, yarn_alpha, yarn_beta)
+        node_id = cls.hidden.unique_id if cls.hidden is not None else None
+        patched, _, _ = install(model, resolved, settings, node_id=node_id)
+        return io.NodeOutput(patched)

@@ -1,0 +1,127 @@
+"""Tiny random-weight video models built with ComfyUI's own classes (run with ComfyUI's Python).
+
+    python tiny_models.py COMFYUI_DIR OUT_DIR
+
+writes one .safetensors per family into OUT_DIR, loadable by ComfyUI's UNETLoader, which
+detects the family from the keys exactly as it does for the real checkpoints. Sizes are the
+smallest that detection accepts: head dim 128 is fixed for Wan and HunyuanVideo (so 256
+channels = 2 heads), Wan's text width is 4096, HunyuanVideo needs vector_in (768) and
+guidance_in to be taken for 1.0 and its MLP ratio is fixed at 4.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+
+import torch
+
+TINY_FAMILIES = ("wan21", "wan22_5b", "hunyuan_video", "flux")  # flux: an image model, for the error path
+
+
+def _randomize(module: torch.nn.Module, seed: int) -> None:
+    # comfy.ops.disable_weight_init leaves weights uninitialised: give them small random values.
+    generator = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, param in module.named_parameters():
+            if "norm" in name and name.endswith("weight"):
+                param.fill_(1.0)
+            else:
+                param.copy_(torch.randn(param.shape, generator=generator) * 0.05)
+
+
+def build(family: str) -> torch.nn.Module:
+    from comfy.cli_args import args
+
+    args.cpu = True  # before comfy.model_management is imported: no GPU is needed to build
+    import comfy.ops
+
+    ops = comfy.ops.disable_weight_init
+    if family in ("wan21", "wan22_5b"):
+        from comfy.ldm.wan.model import WanModel
+
+        channels = 16 if family == "wan21" else 48  # out_dim 48 makes it Wan 2.2 5B (WAN22)
+        model = WanModel(
+            model_type="t2v",
+            patch_size=(1, 2, 2),
+            in_dim=channels,
+            dim=256,
+            ffn_dim=64,
+            freq_dim=256,
+            text_dim=4096,
+            out_dim=channels,
+            num_heads=2,
+            num_layers=1,
+            operations=ops,
+            dtype=torch.float32,
+        )
+    elif family == "hunyuan_video":
+        from comfy.ldm.hunyuan_video import model as hunyuan
+
+        config = dict(
+            in_channels=16,
+            out_channels=16,
+            vec_in_dim=768,
+            context_in_dim=4096,
+            hidden_size=256,
+            mlp_ratio=4.0,
+            num_heads=2,
+            depth=1,
+            depth_single_blocks=1,
+            axes_dim=[16, 56, 56],
+            theta=256,
+            patch_size=[1, 2, 2],
+            qkv_bias=True,
+            guidance_embed=True,
+            byt5=False,
+            meanflow=False,
+            use_cond_type_embedding=False,
+            vision_in_dim=None,
+            meanflow_sum=False,
+        )
+        accepted = {field.name for field in dataclasses.fields(hunyuan.HunyuanVideoParams)}
+        model = hunyuan.HunyuanVideo(
+            operations=ops, dtype=torch.float32, **{k: v for k, v in config.items() if k in accepted}
+        )
+    elif family == "flux":
+        from comfy.ldm.flux import model as flux
+
+        config = dict(
+            in_channels=16,
+            out_channels=16,
+            vec_in_dim=768,
+            context_in_dim=4096,
+            hidden_size=256,
+            mlp_ratio=4.0,
+            num_heads=2,
+            depth=1,
+            depth_single_blocks=1,
+            axes_dim=[16, 56, 56],
+            theta=10000,
+            patch_size=2,
+            qkv_bias=True,
+            guidance_embed=True,
+            txt_ids_dims=[],
+        )
+        accepted = {field.name for field in dataclasses.fields(flux.FluxParams)}
+        model = flux.Flux(operations=ops, dtype=torch.float32, **{k: v for k, v in config.items() if k in accepted})
+    else:
+        raise ValueError(f"unknown tiny family {family!r}; known: {TINY_FAMILIES}")
+    _randomize(model, seed=sum(map(ord, family)))
+    return model
+
+
+def main(comfyui_dir: str, out_dir: str) -> None:
+    import os
+
+    sys.path.insert(0, comfyui_dir)
+    from safetensors.torch import save_file
+
+    os.makedirs(out_dir, exist_ok=True)
+    for family in TINY_FAMILIES:
+        state = {k: v.contiguous() for k, v in build(family).state_dict().items()}
+        save_file(state, os.path.join(out_dir, f"riflex_tiny_{family}.safetensors"))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2])

@@ -1,0 +1,72 @@
+"""API-format prompts for the tiny models: loader -> [RIFLEx RoPE] -> KSampler -> SaveLatent."""
+
+from __future__ import annotations
+
+# per tiny family: model file, conditioning pooled width, latent channels
+TINY = {
+    "wan21": {"file": "riflex_tiny_wan21.safetensors", "pooled": 0, "channels": 16},
+    "wan22_5b": {"file": "riflex_tiny_wan22_5b.safetensors", "pooled": 0, "channels": 48},
+    "hunyuan_video": {"file": "riflex_tiny_hunyuan_video.safetensors", "pooled": 768, "channels": 16},
+}
+
+RIFLEX_DEFAULTS = {
+    "method": "riflex",
+    "k": 0,
+    "s": 0.0,
+    "train_len": 0,
+    "safety_factor": 0.9,
+    "yarn_alpha": 1.0,
+    "yarn_beta": 32.0,
+}
+
+
+def latent_frames_to_pixels(latent_frames: int) -> int:
+    return (latent_frames - 1) * 4 + 1
+
+
+def video_prompt(family: str, latent_frames: int, branches: list[dict | None], seed: int = 7) -> dict:
+    """One loader, one conditioning, one latent; a sampler + SaveLatent per branch.
+
+    Each branch is None (no RIFLEx node) or the RIFLEx inputs to override. SaveLatent node
+    ids are "save_<i>" and RIFLEx node ids "riflex_<i>" for branch i.
+    """
+    tiny = TINY[family]
+    prompt: dict = {
+        "loader": {"class_type": "UNETLoader", "inputs": {"unet_name": tiny["file"], "weight_dtype": "default"}},
+        "cond": {
+            "class_type": "RIFLExTestConditioning",
+            "inputs": {"tokens": 4, "width": 4096, "pooled_width": tiny["pooled"], "seed": 1},
+        },
+        "latent": {
+            "class_type": "RIFLExTestEmptyLatent",
+            "inputs": {"channels": tiny["channels"], "frames": latent_frames, "height": 2, "width": 2},
+        },
+    }
+    for i, branch in enumerate(branches):
+        model_link = ["loader", 0]
+        if branch is not None:
+            prompt[f"riflex_{i}"] = {
+                "class_type": "RIFLExRoPE",
+                "inputs": {"model": model_link, **RIFLEX_DEFAULTS, **branch},
+            }
+            model_link = [f"riflex_{i}", 0]
+        prompt[f"sampler_{i}"] = {
+            "class_type": "KSampler",
+            "inputs": {
+                "model": model_link,
+                "seed": seed,
+                "steps": 2,
+                "cfg": 1.0,
+                "sampler_name": "euler",
+                "scheduler": "simple",
+                "positive": ["cond", 0],
+                "negative": ["cond", 0],
+                "latent_image": ["latent", 0],
+                "denoise": 1.0,
+            },
+        }
+        prompt[f"save_{i}"] = {
+            "class_type": "SaveLatent",
+            "inputs": {"samples": [f"sampler_{i}", 0], "filename_prefix": f"riflex_test/{family}_{i}"},
+        }
+    return prompt

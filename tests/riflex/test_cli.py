@@ -1,0 +1,49 @@
+"""`python -m riflex inspect`, run as a user runs it."""
+
+import json
+import math
+import subprocess
+import sys
+
+import pytest
+
+
+def run(*args):
+    return subprocess.run([sys.executable, "-m", "riflex", *args], capture_output=True, text=True)
+
+
+def test_inspect_json_has_the_documented_keys_and_values():
+    result = run("inspect", "--family", "wan21", "--frames", "241", "--json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    for key in ("test_len", "train_len", "k", "s", "freqs_before", "freqs_after", "periods_after", "repeats"):
+        assert key in data
+    assert data["test_len"] == 61 and data["train_len"] == 21 and data["k"] == 6
+    assert data["s"] == pytest.approx(61 / 21)
+    assert data["freqs_after"][5] == pytest.approx(0.9 * 2 * math.pi / 61)
+    assert data["periods_after"][5] == pytest.approx(61 / 0.9)
+    assert 6 not in data["repeats"]
+
+
+def test_inspect_at_161_frames_needs_no_change_for_wan():
+    data = json.loads(run("inspect", "--family", "wan21", "--frames", "161", "--json").stdout)
+    assert data["test_len"] == 41 and data["changed"] == [] and data["freqs_after"] == data["freqs_before"]
+
+
+def test_inspect_explicit_model_and_table():
+    result = run("inspect", "--theta", "256", "--dim", "16", "--train-len", "33", "--test-len", "66", "--method", "pe")
+    assert result.returncode == 0, result.stderr
+    assert "INTRINSIC k: completes a period, loop-back" in result.stdout
+    assert "expect it to loop back" in result.stdout
+
+
+def test_inspect_explains_missing_values():
+    result = run("inspect", "--theta", "256", "--test-len", "66")
+    assert result.returncode == 2
+    assert "RIFLEx: without --family" in result.stderr and "--dim" in result.stderr and "--train-len" in result.stderr
+
+
+def test_inspect_bad_k_is_an_error_not_a_traceback():
+    result = run("inspect", "--family", "hunyuan_video", "--frames", "261", "--k", "12")
+    assert result.returncode == 2
+    assert "RIFLEx: k = 12" in result.stderr and "1..8" in result.stderr
