@@ -10,7 +10,7 @@ applied is reported once per run. The input model is never touched.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 
 import comfy.patcher_extension as patcher_extension
@@ -42,7 +42,6 @@ class _RunState:
 
     node_id: str | None
     reported_len: int | None = None
-    history: list[str] = field(default_factory=list)
 
 
 def make_planner(resolved: ResolvedModel, settings: PatchSettings):
@@ -94,7 +93,6 @@ def install(model, resolved: ResolvedModel, settings: PatchSettings, node_id: st
         if state.reported_len != test_len:
             state.reported_len = test_len
             text = plan_for(test_len).summary(resolved.family.key)
-            state.history.append(text)
             log.info("%s", text)
             send_progress_text(text, state.node_id)
         embedder.test_len = test_len

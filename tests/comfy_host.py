@@ -189,6 +189,14 @@ class ComfyServer:
     def run(self, prompt: dict, timeout: float = 300.0) -> dict:
         return self.wait(self.submit(prompt), timeout)
 
+    def free(self) -> None:
+        """Drop ComfyUI's node-output cache and unload models, so the next prompt computes
+        everything again (a comparison between prompts must not compare a cache with itself)."""
+        body = json.dumps({"unload_models": True, "free_memory": True}).encode()
+        request = urllib.request.Request(self.url + "/free", data=body, headers={"Content-Type": "application/json"})
+        urllib.request.urlopen(request, timeout=30).close()
+        time.sleep(0.5)  # the worker applies the flags when it wakes, right after this request
+
     def output_path(self, file_info: dict) -> Path:
         return self.base / "output" / file_info.get("subfolder", "") / file_info["filename"]
 

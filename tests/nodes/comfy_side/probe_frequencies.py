@@ -48,6 +48,11 @@ def main() -> None:
     noise = torch.randn(latent.shape, generator=generator)
     comfy.sample.sample(patched, noise, 1, 1.0, "euler", "simple", cond, cond, latent, disable_pbar=True, seed=0)
 
+    # ComfyUI keeps the patched clone loaded (object patches applied) until another model
+    # needs the weights; once it is unloaded the shared model must be back to its own module.
+    import comfy.model_management
+
+    comfy.model_management.unload_all_models()
     ids, table = calls[0]
     d_t = resolved.spec.temporal_dim
     # the image token at t = 1, h = w = 0: its angle for component j is theta_j * 1

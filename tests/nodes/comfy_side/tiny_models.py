@@ -16,7 +16,9 @@ import sys
 
 import torch
 
-TINY_FAMILIES = ("wan21", "wan22_5b", "hunyuan_video", "flux")  # flux: an image model, for the error path
+# hunyuan_image: HunyuanVideo's classes without vector_in, which ComfyUI detects as the
+# HunyuanImage 2.1 image model (on 0.8 and 0.33 alike): the "not a video model" case.
+TINY_FAMILIES = ("wan21", "wan22_5b", "hunyuan_video", "hunyuan_image")
 
 
 def _randomize(module: torch.nn.Module, seed: int) -> None:
@@ -55,13 +57,13 @@ def build(family: str) -> torch.nn.Module:
             operations=ops,
             dtype=torch.float32,
         )
-    elif family == "hunyuan_video":
+    elif family in ("hunyuan_video", "hunyuan_image"):
         from comfy.ldm.hunyuan_video import model as hunyuan
 
         config = dict(
             in_channels=16,
             out_channels=16,
-            vec_in_dim=768,
+            vec_in_dim=768 if family == "hunyuan_video" else None,
             context_in_dim=4096,
             hidden_size=256,
             mlp_ratio=4.0,
@@ -72,7 +74,7 @@ def build(family: str) -> torch.nn.Module:
             theta=256,
             patch_size=[1, 2, 2],
             qkv_bias=True,
-            guidance_embed=True,
+            guidance_embed=family == "hunyuan_video",
             byt5=False,
             meanflow=False,
             use_cond_type_embedding=False,
@@ -83,28 +85,6 @@ def build(family: str) -> torch.nn.Module:
         model = hunyuan.HunyuanVideo(
             operations=ops, dtype=torch.float32, **{k: v for k, v in config.items() if k in accepted}
         )
-    elif family == "flux":
-        from comfy.ldm.flux import model as flux
-
-        config = dict(
-            in_channels=16,
-            out_channels=16,
-            vec_in_dim=768,
-            context_in_dim=4096,
-            hidden_size=256,
-            mlp_ratio=4.0,
-            num_heads=2,
-            depth=1,
-            depth_single_blocks=1,
-            axes_dim=[16, 56, 56],
-            theta=10000,
-            patch_size=2,
-            qkv_bias=True,
-            guidance_embed=True,
-            txt_ids_dims=[],
-        )
-        accepted = {field.name for field in dataclasses.fields(flux.FluxParams)}
-        model = flux.Flux(operations=ops, dtype=torch.float32, **{k: v for k, v in config.items() if k in accepted})
     else:
         raise ValueError(f"unknown tiny family {family!r}; known: {TINY_FAMILIES}")
     _randomize(model, seed=sum(map(ord, family)))

@@ -1,0 +1,63 @@
+"""A real ComfyUI for the node tests: found (see tests/comfy_host.py), started headless on
+127.0.0.1 with the pack installed, tiny models built with its own classes. Every test here
+runs once per ComfyUI found, and skips with the reason when none is."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from comfy_host import NOT_FOUND_REASON, ComfyServer, build_tiny_models, find_comfyui_installs
+
+INSTALLS = find_comfyui_installs()
+
+
+@pytest.fixture(
+    scope="session",
+    params=INSTALLS or [None],
+    ids=[f"comfyui-{install.version}" for install in INSTALLS] or ["no-comfyui"],
+)
+def comfy_install(request):
+    if request.param is None:
+        pytest.skip(NOT_FOUND_REASON)
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def tiny_models(comfy_install, tmp_path_factory):
+    return build_tiny_models(comfy_install, tmp_path_factory.mktemp(f"tiny-{comfy_install.version}"))
+
+
+@pytest.fixture(scope="session")
+def comfy_server(comfy_install, tiny_models):
+    server = ComfyServer(comfy_install, tiny_models)
+    server.start()
+    yield server
+    server.stop()
+
+
+def run_ok(server: ComfyServer, prompt: dict, fresh: bool = True) -> dict[str, np.ndarray]:
+    """Run a prompt that must succeed, every node computed anew; returns SaveLatent outputs by node id."""
+    from safetensors.numpy import load_file
+
+    if fresh:
+        server.free()
+    entry = server.run(prompt)
+    status = entry["status"]
+    assert status["status_str"] == "success", f"{status['messages']}\n{server.log()[-3000:]}"
+    if fresh:
+        cached = [m[1]["nodes"] for m in status["messages"] if m[0] == "execution_cached"]
+        sampled_from_cache = [n for nodes in cached for n in nodes if n.startswith("sampler_")]
+        assert not sampled_from_cache, f"samplers served from cache: {sampled_from_cache}"
+    return {
+        node_id: load_file(str(server.output_path(out["latents"][0])))["latent_tensor"]
+        for node_id, out in entry["outputs"].items()
+        if "latents" in out
+    }
+
+
+def execution_error(server: ComfyServer, prompt: dict) -> dict:
+    entry = server.run(prompt)
+    assert entry["status"]["status_str"] == "error", "the prompt was expected to fail"
+    errors = [m[1] for m in entry["status"]["messages"] if m[0] == "execution_error"]
+    assert errors, entry["status"]["messages"]
+    return errors[0]
