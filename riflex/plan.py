@@ -87,6 +87,10 @@ class TemporalPlan:
         seen = set(self.repeats_in_training)
         return [j for j in self.repeats_after if j not in seen]
 
+    def _quality_note(self) -> str:
+        # paper Sec. 5: training-free extrapolation holds to about 2x; 3x needs fine-tuning
+        return f" (s = {self.s:.1f} > 3: beyond what works without fine-tuning)" if self.s > 3 else ""
+
     def summary(self, family: str = "") -> str:
         """One line a user reads on the node and in the log."""
         spec, k = self.spec, self.k
@@ -95,19 +99,26 @@ class TemporalPlan:
         if self.method == "riflex":
             before, after = float(self.freqs_before[k - 1]), float(self.freqs_after[k - 1])
             if not self.changed:
+                if k in self.repeats_after:  # only with an explicit s shorter than the video
+                    return (
+                        f"{head}, k = {k}: no change for s = {self.s:.2f}, but component k (period "
+                        f"{2 * math.pi / before:.1f}) completes a period within the video: expect a loop-back; use s = 0"
+                    )
                 return (
                     f"{head}, k = {k}: no change needed, component k (period {2 * math.pi / before:.1f}) "
                     "stays within one period over the video"
                 )
             return (
                 f"{head}, k = {k}: theta_k {before:.5f} -> {after:.5f}, "
-                f"period {2 * math.pi / before:.1f} -> {2 * math.pi / after:.1f} latent frames"
+                f"period {2 * math.pi / before:.1f} -> {2 * math.pi / after:.1f} latent frames" + self._quality_note()
             )
         if not self.changed:
             return f"{head}: no change"
         new_repeats = self.new_repeats_after
-        return f"{head}: {len(self.changed_components)} of {self.freqs_before.numel()} components changed" + (
-            f", components {new_repeats} complete a period never completed in training" if new_repeats else ""
+        return (
+            f"{head}: {len(self.changed_components)} of {self.freqs_before.numel()} components changed"
+            + (f", components {new_repeats} complete a period never completed in training" if new_repeats else "")
+            + self._quality_note()
         )
 
 

@@ -169,3 +169,14 @@ def test_family_values_match_the_formula_of_their_modules():
     d = 128
     assert get_family("wan21").axes_dims == (d - 4 * (d // 6), 2 * (d // 6), 2 * (d // 6))
     assert torch.equal(axis_frequencies(10000, 44), axis_frequencies(get_family("wan21").theta, 44))
+
+
+def test_summary_warns_when_an_explicit_s_leaves_the_video_looping():
+    plan = plan_temporal(WAN, "riflex", 61, k=6, s=2.0)  # targets 42 frames, the video has 61
+    assert not plan.changed
+    assert "expect a loop-back" in plan.summary()
+
+
+def test_summary_warns_beyond_3x():
+    assert "beyond what works without fine-tuning" in plan_temporal(WAN, "riflex", 81, k=6).summary()
+    assert "beyond" not in plan_temporal(WAN, "riflex", 61, k=6).summary()

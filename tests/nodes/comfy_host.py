@@ -25,7 +25,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 COMFY_SIDE = REPO / "tests" / "nodes" / "comfy_side"
 NOT_FOUND_REASON = (
     "no ComfyUI found: set COMFYUI_PATH to a ComfyUI folder (with its Python in .venv/ or COMFYUI_PYTHON), "
