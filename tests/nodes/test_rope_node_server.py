@@ -32,6 +32,12 @@ def test_node_schema(comfy_server):
     assert required["method"][1]["default"] == "riflex"
     assert required["k"][1]["default"] == 0 and required["s"][1]["default"] == 0.0
     assert required["safety_factor"][1]["default"] == 0.9
+    # ComfyUI versions whose widgets know "advanced" fold these away; older ones show them plainly
+    advanced_flags = {name: required[name][1].get("advanced") for name in list(required)[4:]}
+    assert len(set(advanced_flags.values())) == 1 and set(advanced_flags.values()) <= {True, None}
+    assert all(required[name][1].get("advanced") is None for name in list(required)[:4])
+    if tuple(int(part) for part in comfy_server.install.version.split(".")[:2]) >= (0, 33):
+        assert set(advanced_flags.values()) == {True}
 
 
 @pytest.mark.parametrize("family", FAMILIES)
@@ -71,6 +77,16 @@ def test_branch_without_the_node_is_untouched_by_a_branch_with_it(comfy_server):
     assert np.array_equal(both["save_0"], alone)
     assert np.array_equal(both["save_1"], riflex_alone)
     assert not np.array_equal(alone, riflex_alone)
+
+
+def test_a_second_riflex_node_replaces_the_first(comfy_server):
+    prompt = video_prompt("wan21", 61, [{}])
+    prompt["riflex_first"] = {"class_type": "RIFLExRoPE", "inputs": {**prompt["riflex_0"]["inputs"], "method": "pi"}}
+    prompt["riflex_0"]["inputs"]["model"] = ["riflex_first", 0]
+    chained = run_ok(comfy_server, prompt)["save_0"]
+    alone = run_ok(comfy_server, video_prompt("wan21", 61, [{}]))["save_0"]
+    assert np.array_equal(chained, alone)
+    assert "replaces an earlier one in the chain" in comfy_server.log()
 
 
 # (inputs, input named in the error, text of the RIFLEx message) rejected before anything runs
