@@ -160,7 +160,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--comfyui", help="ComfyUI folder (default: found as the tests find it)")
     parser.add_argument("--json", help="write the raw numbers here")
-    parser.add_argument("--dim", type=int, default=1536, help="Wan width (multiple of 128)")
+    parser.add_argument("--dim", type=int, default=1024, help="Wan width (multiple of 128)")
     parser.add_argument("--layers", type=int, default=4)
     parser.add_argument("--ffn", type=int, default=4096)
     parser.add_argument("--frames", type=int, default=21, help="latent frames sampled")

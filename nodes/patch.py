@@ -85,7 +85,11 @@ def install(model, resolved: ResolvedModel, settings: PatchSettings, node_id: st
 
     def outer_sample_wrapper(executor, *args, **kwargs):
         state.reported_len = None
-        return executor(*args, **kwargs)
+        try:
+            return executor(*args, **kwargs)
+        finally:
+            # tables live only while sampling: none stays in (GPU) memory between runs
+            embedder.clear_tables()
 
     def diffusion_model_wrapper(executor, *args, **kwargs):
         latent = args[0] if args else kwargs["x"]
@@ -109,4 +113,4 @@ def install(model, resolved: ResolvedModel, settings: PatchSettings, node_id: st
     patched.add_object_patch(resolved.rope_path, embedder)
     if replaced_earlier:
         log.info("RIFLEx: this RIFLEx RoPE replaces an earlier one in the chain (they do not stack)")
-    return patched, embedder, state
+    return patched

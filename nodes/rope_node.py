@@ -124,5 +124,5 @@ class RIFLExRoPE(io.ComfyNode):
         resolved = resolve_model(model, train_len=train_len)
         settings = PatchSettings(method, k, s, safety_factor, yarn_alpha, yarn_beta)
         node_id = cls.hidden.unique_id if cls.hidden is not None else None
-        patched, _, _ = install(model, resolved, settings, node_id=node_id)
+        patched = install(model, resolved, settings, node_id=node_id)
         return io.NodeOutput(patched)

@@ -85,6 +85,9 @@ class RIFLExEmbedND(nn.Module):
             self._freqs[key] = tuple(result)
         return self._freqs[key]
 
+    def clear_tables(self) -> None:
+        self._tables.clear()
+
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
         test_len = self.test_len
         if test_len is None:

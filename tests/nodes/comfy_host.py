@@ -189,6 +189,41 @@ class ComfyServer:
     def run(self, prompt: dict, timeout: float = 300.0) -> dict:
         return self.wait(self.submit(prompt), timeout)
 
+    def run_collecting_texts(self, prompt: dict, timeout: float = 300.0) -> tuple[dict, list[tuple[str, str]]]:
+        """Run a prompt while listening on the websocket like the editor does; returns the
+        history entry and the (node id, text) progress texts shown on nodes."""
+        import struct
+
+        import websocket  # websocket-client
+
+        client_id = uuid.uuid4().hex
+        ws = websocket.create_connection(f"ws://127.0.0.1:{self.port}/ws?clientId={client_id}", timeout=timeout)
+        texts: list[tuple[str, str]] = []
+        try:
+            body = json.dumps({"prompt": prompt, "client_id": client_id}).encode()
+            request = urllib.request.Request(
+                self.url + "/prompt", data=body, headers={"Content-Type": "application/json"}
+            )
+            with urllib.request.urlopen(request, timeout=60) as response:
+                prompt_id = json.loads(response.read())["prompt_id"]
+            while True:
+                message = ws.recv()
+                if isinstance(message, bytes):
+                    (event,) = struct.unpack(">I", message[:4])
+                    if event == 3:  # protocol.BinaryEventTypes.TEXT: node id length, node id, text
+                        (length,) = struct.unpack(">I", message[4:8])
+                        texts.append((message[8 : 8 + length].decode(), message[8 + length :].decode()))
+                    continue
+                data = json.loads(message)
+                if (
+                    data["type"] in ("execution_success", "execution_error")
+                    and data["data"].get("prompt_id") == prompt_id
+                ):
+                    break
+        finally:
+            ws.close()
+        return self.wait(prompt_id, timeout), texts
+
     def free(self) -> None:
         """Drop ComfyUI's node-output cache and unload models, so the next prompt computes
         everything again (a comparison between prompts must not compare a cache with itself)."""

@@ -58,6 +58,17 @@ def test_riflex_is_bit_identical_while_component_k_stays_within_one_period(comfy
     assert "no change needed" in comfy_server.log()
 
 
+def test_what_was_applied_is_shown_on_the_node_once_per_run(comfy_server):
+    comfy_server.free()
+    entry, texts = comfy_server.run_collecting_texts(video_prompt("hunyuan_video", 66, [{}]))
+    assert entry["status"]["status_str"] == "success"
+    shown = [text for node_id, text in texts if node_id == "riflex_0"]
+    assert shown == [
+        "RIFLEx riflex on hunyuan_video: 66 latent frames (261 px), train 33, s = 2.00, k = 4: "
+        f"theta_k 0.12500 -> {0.9 * 2 * math.pi / 66:.5f}, period 50.3 -> {66 / 0.9:.1f} latent frames"
+    ]
+
+
 @pytest.mark.parametrize("family", FAMILIES)
 def test_pe_is_bit_identical_to_no_node(comfy_server, family):
     out = run_ok(comfy_server, video_prompt(family, 61, [None, {"method": "pe"}]))

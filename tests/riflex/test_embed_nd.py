@@ -108,3 +108,11 @@ def test_frequencies_computed_once_per_length(test_len):
     for t in (2, 3, 4):
         module(grid_ids(t, 1, 1))
     assert calls == [test_len]
+
+
+def test_clear_tables_frees_every_table():
+    _, _, module = make()
+    module.test_len = 10
+    module(grid_ids(3, 1, 1))
+    module.clear_tables()
+    assert len(module._tables) == 0
