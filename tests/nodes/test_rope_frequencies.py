@@ -64,3 +64,4 @@ def test_frequencies_used_equal_core_and_formula(
     # the input model is untouched and no weight was copied
     assert data["input_model_module_is_original"] and data["input_model_unpatched_module"] == "EmbedND"
     assert data["weights_shared"]
+    assert data["tables_after_run"] == 0  # no RoPE table stays in memory after sampling

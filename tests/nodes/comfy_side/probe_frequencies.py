@@ -78,7 +78,12 @@ def main() -> None:
                 "input_model_unpatched_module": type(
                     model.model.diffusion_model.get_submodule(resolved.rope_path.split(".", 1)[1])
                 ).__name__,
-                "weights_shared": patched.model is model.model,
+                "weights_shared": patched.model is model.model
+                and all(
+                    a.data_ptr() == b.data_ptr()
+                    for a, b in zip(patched.model.parameters(), model.model.parameters(), strict=True)
+                ),
+                "tables_after_run": len(embedder._tables),
             }
         )
     )
