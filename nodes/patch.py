@@ -41,6 +41,7 @@ class _RunState:
     """What the wrappers share: the length last reported in this sampling run."""
 
     node_id: str | None
+    note: str = ""
     reported_len: int | None = None
 
 
@@ -81,7 +82,7 @@ def install(model, resolved: ResolvedModel, settings: PatchSettings, node_id: st
         plan_axes=lambda test_len: (plan_for(test_len).freqs_after, *spatial),
         compute_device_for=fp64_compute_device,
     )
-    state = _RunState(node_id)
+    state = _RunState(node_id, note=" (replaces an earlier RIFLEx RoPE in the chain)" if replaced_earlier else "")
 
     def outer_sample_wrapper(executor, *args, **kwargs):
         state.reported_len = None
@@ -96,8 +97,9 @@ def install(model, resolved: ResolvedModel, settings: PatchSettings, node_id: st
         test_len = spec.positions_from_latent_frames(int(latent.shape[2]))
         if state.reported_len != test_len:
             state.reported_len = test_len
-            text = plan_for(test_len).summary(resolved.family.key)
-            log.info("%s", text)
+            plan = plan_for(test_len)
+            text = plan.summary(resolved.family.key) + state.note
+            (log.warning if plan.s > 3 else log.info)("%s", text)
             send_progress_text(text, state.node_id)
         embedder.test_len = test_len
         try:

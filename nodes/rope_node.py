@@ -53,6 +53,7 @@ class RIFLExRoPE(io.ComfyNode):
                 ),
                 io.Int.Input(
                     "train_len",
+                    optional=True,
                     **advanced(
                         default=0,
                         min=0,
@@ -63,6 +64,7 @@ class RIFLExRoPE(io.ComfyNode):
                 ),
                 io.Float.Input(
                     "safety_factor",
+                    optional=True,
                     **advanced(
                         default=DEFAULT_SAFETY_FACTOR,
                         min=0.01,
@@ -74,6 +76,7 @@ class RIFLExRoPE(io.ComfyNode):
                 ),
                 io.Float.Input(
                     "yarn_alpha",
+                    optional=True,
                     **advanced(
                         default=DEFAULT_YARN_ALPHA,
                         min=0.0,
@@ -85,6 +88,7 @@ class RIFLExRoPE(io.ComfyNode):
                 ),
                 io.Float.Input(
                     "yarn_beta",
+                    optional=True,
                     **advanced(
                         default=DEFAULT_YARN_BETA,
                         min=0.0,
@@ -100,8 +104,20 @@ class RIFLExRoPE(io.ComfyNode):
         )
 
     @classmethod
-    def validate_inputs(cls, method, k, s, train_len, safety_factor, yarn_alpha, yarn_beta) -> bool | str:
+    def validate_inputs(
+        cls,
+        method="riflex",
+        k=0,
+        s=0.0,
+        train_len=0,
+        safety_factor=DEFAULT_SAFETY_FACTOR,
+        yarn_alpha=DEFAULT_YARN_ALPHA,
+        yarn_beta=DEFAULT_YARN_BETA,
+    ) -> bool | str:
         # Checks that need no model; the k range needs the model's d_t and is checked in execute.
+        # The advanced inputs are optional so API prompts written without them keep working.
+        # A missing required input is reported by ComfyUI itself; defaults here keep this
+        # function from failing on it with a TypeError instead.
         if method not in METHODS:
             return f"RIFLEx: method {method!r} is unknown; allowed: {', '.join(METHODS)}"
         if not isinstance(k, int) or k < 0:
@@ -120,7 +136,17 @@ class RIFLExRoPE(io.ComfyNode):
         return True
 
     @classmethod
-    def execute(cls, model, method, k, s, train_len, safety_factor, yarn_alpha, yarn_beta) -> io.NodeOutput:
+    def execute(
+        cls,
+        model,
+        method,
+        k,
+        s,
+        train_len=0,
+        safety_factor=DEFAULT_SAFETY_FACTOR,
+        yarn_alpha=DEFAULT_YARN_ALPHA,
+        yarn_beta=DEFAULT_YARN_BETA,
+    ) -> io.NodeOutput:
         resolved = resolve_model(model, train_len=train_len)
         settings = PatchSettings(method, k, s, safety_factor, yarn_alpha, yarn_beta)
         node_id = cls.hidden.unique_id if cls.hidden is not None else None

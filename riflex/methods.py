@@ -109,9 +109,12 @@ def _ntk(axis_freqs: torch.Tensor, train_len: float, test_len: float, params: Me
 
 
 def _yarn(axis_freqs: torch.Tensor, train_len: float, test_len: float, params: MethodParams) -> torch.Tensor:
+    if params.s == 1.0:
+        return axis_freqs.clone()  # the blend below is exact in math, not in floating point
     turns_in_training = train_len * axis_freqs / (2 * math.pi)  # r_j = L / N_j
     gamma = ((turns_in_training - params.yarn_alpha) / (params.yarn_beta - params.yarn_alpha)).clamp(0.0, 1.0)
-    return (1.0 - gamma) * axis_freqs / params.s + gamma * axis_freqs
+    blended = (1.0 - gamma) * axis_freqs / params.s + gamma * axis_freqs
+    return torch.where(gamma >= 1.0, axis_freqs, blended)  # fast components kept bit-exact
 
 
 def _riflex(axis_freqs: torch.Tensor, train_len: float, test_len: float, params: MethodParams) -> torch.Tensor:

@@ -96,6 +96,8 @@ class TemporalPlan:
         spec, k = self.spec, self.k
         frames = f"{self.test_len} latent frames ({spec.pixel_frames_from_positions(self.test_len)} px)"
         head = f"RIFLEx {self.method}{' on ' + family if family else ''}: {frames}, train {spec.train_len}, s = {self.s:.2f}"
+        if not self.changed and self.test_len <= spec.train_len:
+            return f"{head}: no change: the video is within the training length"
         if self.method == "riflex":
             before, after = float(self.freqs_before[k - 1]), float(self.freqs_after[k - 1])
             if not self.changed:

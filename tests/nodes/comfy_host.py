@@ -111,10 +111,11 @@ class ComfyServer:
         custom_nodes.mkdir(parents=True)
         (custom_nodes / "ComfyUI-RIFLEx").symlink_to(REPO, target_is_directory=True)
         (custom_nodes / "riflex_test_pack").symlink_to(COMFY_SIDE / "riflex_test_pack", target_is_directory=True)
-        diffusion_models = self.base / "models" / "diffusion_models"
-        diffusion_models.mkdir(parents=True)
+        for folder in ("diffusion_models", "loras"):
+            (self.base / "models" / folder).mkdir(parents=True)
         for name, path in (models or {}).items():
-            (diffusion_models / name).symlink_to(path)
+            folder = "loras" if name.endswith("_lora.safetensors") else "diffusion_models"
+            (self.base / "models" / folder / name).symlink_to(path)
         self.log_path = self.base / "server.log"
 
     def start(self, timeout: float = 180.0) -> None:

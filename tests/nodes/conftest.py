@@ -61,3 +61,17 @@ def execution_error(server: ComfyServer, prompt: dict) -> dict:
     errors = [m[1] for m in entry["status"]["messages"] if m[0] == "execution_error"]
     assert errors, entry["status"]["messages"]
     return errors[0]
+
+
+def with_defaults(server: ComfyServer, class_type: str, inputs: dict) -> tuple[str, dict]:
+    """(class_type, inputs) with every other widget input at its default, read from this
+    ComfyUI's /object_info (core nodes gain inputs between versions)."""
+    info = server.get(f"/object_info/{class_type}")[class_type]["input"]
+    filled = {}
+    for name, spec in info.get("required", {}).items():
+        options = spec[1] if len(spec) > 1 else {}
+        if name not in inputs and "default" in options:
+            filled[name] = options["default"]
+        elif name not in inputs and isinstance(spec[0], list) and spec[0]:
+            filled[name] = spec[0][0]
+    return class_type, {**filled, **inputs}

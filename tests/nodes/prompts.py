@@ -24,11 +24,26 @@ def latent_frames_to_pixels(latent_frames: int) -> int:
     return (latent_frames - 1) * 4 + 1
 
 
-def video_prompt(family: str, latent_frames: int, branches: list[dict | None], seed: int = 7) -> dict:
+def riflex(**overrides) -> tuple[str, dict]:
+    """A RIFLEx RoPE step for a branch chain, with all inputs given."""
+    return ("RIFLExRoPE", {**RIFLEX_DEFAULTS, **overrides})
+
+
+def video_prompt(
+    family: str,
+    latent_frames: int,
+    branches: list,
+    seed: int = 7,
+    height: int = 2,
+    width: int = 2,
+    batch_size: int = 1,
+) -> dict:
     """One loader, one conditioning, one latent; a sampler + SaveLatent per branch.
 
-    Each branch is None (no RIFLEx node) or the RIFLEx inputs to override. SaveLatent node
-    ids are "save_<i>" and RIFLEx node ids "riflex_<i>" for branch i.
+    A branch is None (the loaded model as it is), a dict (one RIFLEx node with these inputs
+    overridden, node id "riflex_<i>"), or a list of (class_type, inputs) model patches applied
+    in order (node ids "patch_<i>_<j>"; each gets the model from the one before).
+    SaveLatent node ids are "save_<i>".
     """
     tiny = TINY[family]
     prompt: dict = {
@@ -39,7 +54,13 @@ def video_prompt(family: str, latent_frames: int, branches: list[dict | None], s
         },
         "latent": {
             "class_type": "RIFLExTestEmptyLatent",
-            "inputs": {"channels": tiny["channels"], "frames": latent_frames, "height": 2, "width": 2},
+            "inputs": {
+                "channels": tiny["channels"],
+                "frames": latent_frames,
+                "height": height,
+                "width": width,
+                "batch_size": batch_size,
+            },
         },
     }
     for i, branch in enumerate(branches):

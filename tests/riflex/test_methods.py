@@ -34,7 +34,7 @@ def test_riflex_never_raises_a_frequency(test_len):
     plan = plan_temporal(WAN, "riflex", test_len, k=6)
     assert torch.equal(plan.freqs_after, plan.freqs_before)
     assert not plan.changed
-    assert "no change needed" in plan.summary()
+    assert "no change" in plan.summary()
 
 
 def test_riflex_boundary_is_safety_factor_times_period():
@@ -180,3 +180,8 @@ def test_summary_warns_when_an_explicit_s_leaves_the_video_looping():
 def test_summary_warns_beyond_3x():
     assert "beyond what works without fine-tuning" in plan_temporal(WAN, "riflex", 81, k=6).summary()
     assert "beyond" not in plan_temporal(WAN, "riflex", 61, k=6).summary()
+
+
+@pytest.mark.parametrize("method", ["riflex", "pe", "pi", "ntk", "yarn"])
+def test_summary_says_when_the_video_is_within_training_length(method):
+    assert plan_temporal(WAN, method, 13, k=6).summary().endswith("no change: the video is within the training length")

@@ -91,6 +91,18 @@ def build(family: str) -> torch.nn.Module:
     return model
 
 
+def tiny_lora(wan_state: dict, rank: int = 4) -> dict:
+    """A LoRA in ComfyUI's generic format ("diffusion_model.<layer>.lora_up/down.weight") for
+    the attention projections of the tiny Wan, strong enough to change its output."""
+    generator = torch.Generator().manual_seed(5)
+    lora = {}
+    for name in ("blocks.0.self_attn.q", "blocks.0.self_attn.k", "blocks.0.self_attn.v", "blocks.0.ffn.0"):
+        out_dim, in_dim = wan_state[f"{name}.weight"].shape
+        lora[f"diffusion_model.{name}.lora_up.weight"] = torch.randn((out_dim, rank), generator=generator) * 0.2
+        lora[f"diffusion_model.{name}.lora_down.weight"] = torch.randn((rank, in_dim), generator=generator) * 0.2
+    return lora
+
+
 def main(comfyui_dir: str, out_dir: str) -> None:
     import os
 
@@ -101,6 +113,12 @@ def main(comfyui_dir: str, out_dir: str) -> None:
     for family in TINY_FAMILIES:
         state = {k: v.contiguous() for k, v in build(family).state_dict().items()}
         save_file(state, os.path.join(out_dir, f"riflex_tiny_{family}.safetensors"))
+        if family == "wan21":
+            # the same weights stored in half precision, for the dtype cases
+            for dtype_name, dtype in (("fp16", torch.float16), ("bf16", torch.bfloat16)):
+                half = {k: v.to(dtype) for k, v in state.items()}
+                save_file(half, os.path.join(out_dir, f"riflex_tiny_{family}_{dtype_name}.safetensors"))
+            save_file(tiny_lora(state), os.path.join(out_dir, "riflex_tiny_wan21_lora.safetensors"))
 
 
 if __name__ == "__main__":

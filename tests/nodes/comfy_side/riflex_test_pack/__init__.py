@@ -42,6 +42,7 @@ class RIFLExTestEmptyLatent:
                 "frames": ("INT", {"default": 21, "min": 1, "max": 4096}),
                 "height": ("INT", {"default": 2, "min": 1, "max": 512}),
                 "width": ("INT", {"default": 2, "min": 1, "max": 512}),
+                "batch_size": ("INT", {"default": 1, "min": 1, "max": 64}),
             }
         }
 
@@ -49,11 +50,30 @@ class RIFLExTestEmptyLatent:
     FUNCTION = "make"
     CATEGORY = "testing/RIFLEx"
 
-    def make(self, channels, frames, height, width):
-        return ({"samples": torch.zeros((1, channels, frames, height, width))},)
+    def make(self, channels, frames, height, width, batch_size):
+        return ({"samples": torch.zeros((batch_size, channels, frames, height, width))},)
+
+
+class RIFLExTestReplaceRope:
+    """Replaces a model's RoPE module with something that is not one (as a foreign patch
+    might), to check that RIFLEx refuses it clearly instead of patching blindly."""
+
+    @classmethod
+    def INPUT_TYPES(cls):
+        return {"required": {"model": ("MODEL",)}}
+
+    RETURN_TYPES = ("MODEL",)
+    FUNCTION = "patch"
+    CATEGORY = "testing/RIFLEx"
+
+    def patch(self, model):
+        patched = model.clone()
+        patched.add_object_patch("diffusion_model.rope_embedder", torch.nn.Identity())
+        return (patched,)
 
 
 NODE_CLASS_MAPPINGS = {
+    "RIFLExTestReplaceRope": RIFLExTestReplaceRope,
     "RIFLExTestConditioning": RIFLExTestConditioning,
     "RIFLExTestEmptyLatent": RIFLExTestEmptyLatent,
 }
