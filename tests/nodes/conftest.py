@@ -74,4 +74,6 @@ def with_defaults(server: ComfyServer, class_type: str, inputs: dict) -> tuple[s
             filled[name] = options["default"]
         elif name not in inputs and isinstance(spec[0], list) and spec[0]:
             filled[name] = spec[0][0]
+        elif name not in inputs and options.get("options"):
+            filled[name] = options["options"][0]
     return class_type, {**filled, **inputs}

@@ -37,6 +37,7 @@ def video_prompt(
     height: int = 2,
     width: int = 2,
     batch_size: int = 1,
+    steps: int = 2,
 ) -> dict:
     """One loader, one conditioning, one latent; a sampler + SaveLatent per branch.
 
@@ -65,18 +66,22 @@ def video_prompt(
     }
     for i, branch in enumerate(branches):
         model_link = ["loader", 0]
-        if branch is not None:
+        if isinstance(branch, dict):
             prompt[f"riflex_{i}"] = {
                 "class_type": "RIFLExRoPE",
                 "inputs": {"model": model_link, **RIFLEX_DEFAULTS, **branch},
             }
             model_link = [f"riflex_{i}", 0]
+        elif branch is not None:
+            for j, (class_type, inputs) in enumerate(branch):
+                prompt[f"patch_{i}_{j}"] = {"class_type": class_type, "inputs": {"model": model_link, **inputs}}
+                model_link = [f"patch_{i}_{j}", 0]
         prompt[f"sampler_{i}"] = {
             "class_type": "KSampler",
             "inputs": {
                 "model": model_link,
                 "seed": seed,
-                "steps": 2,
+                "steps": steps,
                 "cfg": 1.0,
                 "sampler_name": "euler",
                 "scheduler": "simple",

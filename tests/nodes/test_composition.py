@@ -1,0 +1,114 @@
+"""RIFLEx among the other things ComfyUI users do to a model, in a real headless ComfyUI.
+
+What each combination should give:
+- two branches of one prompt, each with its own settings (or none): each exactly as if run alone;
+- ScaleROPE (core rope_options) changes the positions before they reach the RoPE module and
+  RIFLEx changes the frequencies inside it: the two compose, in either order, to the same result;
+- a LoRA changes weights, RIFLEx the RoPE: either order gives the same result, and where
+  RIFLEx changes nothing (45 latent frames) LoRA + RIFLEx is exactly the LoRA alone;
+- context windows show the model one window at a time, so RIFLEx plans for the window's length
+  (read from the latent it is given): with 21-frame windows no component completes a period and
+  the result is exactly context windows alone;
+- EasyCache skips model calls and RIFLEx patches the calls that happen: either order gives the
+  same result, and at 45 frames exactly EasyCache alone;
+- length, resolution, dtype and model unload/reload between prompts never serve a stale table.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import run_ok, with_defaults
+from prompts import riflex, video_prompt
+
+pytestmark = pytest.mark.comfyui
+
+SCALE_ROPE = (
+    "ScaleROPE",
+    {"scale_x": 1.0, "shift_x": 0.0, "scale_y": 1.0, "shift_y": 0.0, "scale_t": 0.8, "shift_t": 2.0},
+)
+LORA = ("LoraLoaderModelOnly", {"lora_name": "riflex_tiny_wan21_lora.safetensors", "strength_model": 1.0})
+
+
+def test_two_branches_with_different_settings_each_match_running_alone(comfy_server):
+    both = run_ok(comfy_server, video_prompt("wan21", 61, [{}, {"method": "pi"}, None]))
+    assert np.array_equal(both["save_0"], run_ok(comfy_server, video_prompt("wan21", 61, [{}]))["save_0"])
+    assert np.array_equal(both["save_1"], run_ok(comfy_server, video_prompt("wan21", 61, [{"method": "pi"}]))["save_0"])
+    assert np.array_equal(both["save_2"], run_ok(comfy_server, video_prompt("wan21", 61, [None]))["save_0"])
+    assert not np.array_equal(both["save_0"], both["save_1"])
+
+
+def test_scale_rope_composes_in_either_order(comfy_server):
+    out = run_ok(
+        comfy_server,
+        video_prompt("wan21", 61, [[SCALE_ROPE, riflex()], [riflex(), SCALE_ROPE], [riflex()], [SCALE_ROPE]]),
+    )
+    assert np.array_equal(out["save_0"], out["save_1"])
+    assert not np.array_equal(out["save_0"], out["save_2"])  # ScaleROPE still acts
+    assert not np.array_equal(out["save_0"], out["save_3"])  # RIFLEx still acts
+
+
+def test_lora_composes_in_either_order(comfy_server):
+    out = run_ok(comfy_server, video_prompt("wan21", 61, [[LORA, riflex()], [riflex(), LORA], [riflex()], [LORA]]))
+    assert np.array_equal(out["save_0"], out["save_1"])
+    assert not np.array_equal(out["save_0"], out["save_2"])
+    assert not np.array_equal(out["save_0"], out["save_3"])
+    short = run_ok(comfy_server, video_prompt("wan21", 45, [[LORA, riflex()], [LORA]]))
+    assert np.array_equal(short["save_0"], short["save_1"])
+
+
+def test_context_windows_plan_for_the_window(comfy_server):
+    windows = with_defaults(
+        comfy_server, "ContextWindowsManual", {"context_length": 21, "context_overlap": 4, "dim": 2}
+    )
+    out = run_ok(comfy_server, video_prompt("wan21", 61, [[windows, riflex()], [riflex(), windows], [windows]]))
+    assert np.array_equal(out["save_0"], out["save_2"])
+    assert np.array_equal(out["save_1"], out["save_2"])
+    assert "RIFLEx riflex on wan21: 21 latent frames (81 px), train 21, s = 1.00: no change" in comfy_server.log()
+
+
+def test_easycache_composes_in_either_order(comfy_server):
+    cache = with_defaults(comfy_server, "EasyCache", {"reuse_threshold": 3.0, "start_percent": 0.0})
+    out = run_ok(comfy_server, video_prompt("wan21", 61, [[cache, riflex()], [riflex(), cache]], steps=8))
+    assert np.array_equal(out["save_0"], out["save_1"])
+    short = run_ok(comfy_server, video_prompt("wan21", 45, [[cache, riflex()], [cache], None], steps=8))
+    assert np.array_equal(short["save_0"], short["save_1"])
+    assert not np.array_equal(short["save_1"], short["save_2"])  # EasyCache really skipped steps
+
+
+def test_length_and_resolution_changes_between_prompts_never_reuse_a_stale_table(comfy_server):
+    shapes = [(61, 2), (49, 2), (61, 4), (61, 2)]
+    fresh = {
+        shape: run_ok(comfy_server, video_prompt("wan21", shape[0], [{}], height=shape[1], width=shape[1]))["save_0"]
+        for shape in set(shapes)
+    }
+    comfy_server.free()
+    for frames, size in shapes:  # the same RIFLEx node output stays cached in ComfyUI across these
+        out = run_ok(comfy_server, video_prompt("wan21", frames, [{}], height=size, width=size), fresh=False)
+        assert np.array_equal(out["save_0"], fresh[(frames, size)]), (frames, size)
+
+
+@pytest.mark.parametrize(
+    "model_file,compute_dtype",
+    [
+        ("riflex_tiny_wan21.safetensors", "default"),
+        ("riflex_tiny_wan21_fp16.safetensors", "fp16"),
+        ("riflex_tiny_wan21_bf16.safetensors", "bf16"),
+        ("riflex_tiny_wan21.safetensors", "bf16"),
+    ],
+)
+def test_weights_and_compute_in_other_dtypes(comfy_server, model_file, compute_dtype):
+    dtype = ("ModelComputeDtype", {"dtype": compute_dtype})
+    prompt = video_prompt("wan21", 46, [[dtype], [dtype, riflex()], [dtype, riflex(method="pe")]])
+    prompt["loader"]["inputs"]["unet_name"] = model_file
+    out = run_ok(comfy_server, prompt)
+    assert np.isfinite(out["save_1"]).all()
+    assert not np.array_equal(out["save_0"], out["save_1"])
+    assert np.array_equal(out["save_0"], out["save_2"])
+
+
+def test_model_unloaded_and_reloaded_between_prompts(comfy_server):
+    prompt = video_prompt("wan21", 61, [{}, None])
+    first = run_ok(comfy_server, prompt)
+    again = run_ok(comfy_server, prompt)  # run_ok unloads every model first: the patch is re-applied on load
+    assert np.array_equal(first["save_0"], again["save_0"]) and np.array_equal(first["save_1"], again["save_1"])
