@@ -1,4 +1,5 @@
-"""`python -m riflex inspect`: what a method does to a model's temporal RoPE, no ComfyUI needed."""
+"""`python -m riflex inspect`: what a method does to a model's temporal RoPE, no ComfyUI needed.
+`python -m riflex check-video`: does a generated video loop back, slow down or stand still."""
 
 from __future__ import annotations
 
@@ -31,6 +32,53 @@ def _inspect_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--yarn-alpha", type=float, default=DEFAULT_YARN_ALPHA)
     p.add_argument("--yarn-beta", type=float, default=DEFAULT_YARN_BETA)
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.set_defaults(run=_run_inspect)
+
+
+def _check_video_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("check-video", help="does a generated video loop back to its start, or turn to slow motion")
+    p.add_argument("file", help="the video file (.mp4, .webm, ...); decoded with PyAV")
+    model = p.add_argument_group("model (a family, or explicit values; all optional)")
+    model.add_argument("--family", choices=list(FAMILIES), help="a known family: theta, d_t, training length, VAE")
+    model.add_argument("--theta", type=float, help="RoPE base b (with --dim: suggest k for a loop-back)")
+    model.add_argument("--dim", type=int, help="temporal axis dim d_t")
+    model.add_argument(
+        "--temporal-compression", type=int, help="pixel frames per latent frame (default: family's, or 4)"
+    )
+    model.add_argument("--train-frames", type=int, help="training length in pixel frames, for the slow-motion check")
+    p.add_argument("--json", action="store_true", help="print JSON instead of text")
+    p.set_defaults(run=_run_check_video)
+
+
+def _run_check_video(args: argparse.Namespace) -> int:
+    # Imported here: `inspect` needs neither numpy nor PyAV (video_io imports PyAV lazily too).
+    from .video_check import check_repetition
+    from .video_io import read_video_frames
+
+    theta, dim, temporal_compression, train_frames = args.theta, args.dim, args.temporal_compression, args.train_frames
+    if args.family:
+        family = get_family(args.family)
+        theta = family.theta if theta is None else theta
+        dim = family.axes_dims[0] if dim is None else dim
+        temporal_compression = family.temporal_compression if temporal_compression is None else temporal_compression
+        train_frames = family.train_frames if train_frames is None else train_frames
+    if (theta is None) != (dim is None):
+        raise ValueError("RIFLEx: give --theta and --dim together (or --family) to suggest k")
+    report = check_repetition(
+        read_video_frames(args.file),
+        temporal_compression=4 if temporal_compression is None else temporal_compression,
+        train_frames=train_frames,
+        theta=theta,
+        dim=dim,
+    )
+    if args.json:
+        print(json.dumps(report.to_dict(), indent=2))
+        return 0
+    print(f"{args.file}: {report.verdict}")
+    for key, value in report.to_dict().items():
+        if key != "verdict":
+            print(f"  {key}: {f'{value:.4f}' if isinstance(value, float) else value}")
+    return 0
 
 
 def _run_inspect(args: argparse.Namespace) -> int:
@@ -72,9 +120,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m riflex", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     _inspect_parser(sub)
+    _check_video_parser(sub)
     args = parser.parse_args(argv)
     try:
-        return _run_inspect(args)
+        return args.run(args)
     except ValueError as error:
         print(error, file=sys.stderr)
         return 2

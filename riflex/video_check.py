@@ -6,7 +6,8 @@ beginning, or the low frequencies stretch and the motion slows down. The check w
 grey thumbnails (about 32x32), which keep the layout and motion of a clip and average away
 pixel noise, so a 161-frame 480x832 clip is checked in a fraction of a second on one core.
 
-Everything here is numpy; only the optional k suggestion goes through `identify_k`.
+Everything here is numpy; only checking theta/dim and the optional k suggestion go through
+`riflex.frequencies` (torch, float64).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from .frequencies import identify_k
+from .frequencies import axis_frequencies, identify_k
 
 __all__ = [
     "MATCH_RATIO",
@@ -54,6 +55,8 @@ MATCH_RATIO = 1.0
 # ...but only after the clip has left its start by at least two typical steps: a clip whose
 # first frames barely move (common for image-to-video) matches its own start trivially.
 DEPARTURE_RATIO = 2.0
+# Within a dip, shifts this close to its floor (x1.1, +0.05) count as the floor.
+FLAT_DIP_TOLERANCE = 1.1
 
 # Static: mean thumbnail change under half a uint8 grey level per frame, or frames that spread
 # around their mean no more than they differ from their neighbours (noise or flicker around a
@@ -65,8 +68,8 @@ STATIC_SPREAD_RATIO = 1.0
 # training-length part. Speed is the mean change between frames one latent frame apart
 # (temporal_compression pixel frames): per-frame noise and flicker add the same amount to both
 # parts and pull a frame-to-frame ratio towards 1, while over a latent frame the motion itself
-# dominates. A 2x slow-down gives about 0.5; the ordinary speed changes of a scene (a third
-# either way) stay above 0.6. A scene that really calms down is flagged too: a hint, not a proof.
+# dominates. A 2x slow-down gives about 0.5, with room left for noise; a clip whose speed drops
+# by less than 40% is not flagged. A scene that really calms down is flagged too: a hint, not a proof.
 SLOW_MOTION_RATIO = 0.6
 
 _LUMA = np.array([0.299, 0.587, 0.114])  # Rec. 601: how bright each channel looks
@@ -155,6 +158,8 @@ def check_repetition(
         raise ValueError(f"RIFLEx: train_frames must be a positive number of pixel frames, got {train_frames}")
     if (theta is None) != (dim is None):
         raise ValueError(f"RIFLEx: give both theta and dim to suggest k, or neither; got theta={theta}, dim={dim}")
+    if theta is not None and dim is not None:
+        axis_frequencies(theta, dim)  # rejects a bad theta or dim now, not only once a loop is found
     thumbs = thumbnails(frames)
     count = thumbs.shape[0]
 
@@ -216,8 +221,8 @@ def _find_loop_back(thumbs: np.ndarray, typical_step: float) -> tuple[int | None
     For each shift n, the mean distance between frames n+i and i over the first segment,
     divided by the typical frame step. A loop-back at N makes this a dip below MATCH_RATIO
     at n = N after the curve has risen above DEPARTURE_RATIO; the first such dip, at its
-    deepest point, is the first repeat. A single look-alike frame (a path crossing its start)
-    does not dip: the frames after it go elsewhere.
+    deepest point (or the start of its floor), is the first repeat. A single look-alike frame
+    (a path crossing its start) does not dip: the frames after it go elsewhere.
     """
     count = thumbs.shape[0]
     last_shift = count - MIN_SEGMENT_FRAMES
@@ -239,7 +244,10 @@ def _find_loop_back(thumbs: np.ndarray, typical_step: float) -> tuple[int | None
             end = n
             while end + 1 <= last_shift and ratios[end + 1] <= MATCH_RATIO:
                 end += 1
-            first = n + int(np.argmin(ratios[n : end + 1]))
+            # The deepest point of the dip is where the replay lines up; when the start was
+            # still, the dip is a flat floor and the loop-back begins where the floor begins.
+            floor = float(ratios[n : end + 1].min())
+            first = n + int(np.argmax(ratios[n : end + 1] <= FLAT_DIP_TOLERANCE * floor + 0.05 * MATCH_RATIO))
             return first, float(ratios[first])
     return None, float(min(ratios[n] for n in candidates))
 

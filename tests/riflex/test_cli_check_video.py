@@ -1,0 +1,162 @@
+"""`python -m riflex check-video`, run as a user runs it, on small videos written here with PyAV."""
+
+import json
+import math
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from riflex.cli import main
+from riflex.video_io import PYAV_MISSING
+
+LOOP_FRAME = 28  # frames 28.. replay frames 0..
+FRAME_COUNT = 56
+
+
+def run(*args):
+    return subprocess.run([sys.executable, "-m", "riflex", *args], capture_output=True, text=True)
+
+
+def looping_frames(size=64, seed=0):
+    """A drifting two-wave texture with a bright blob crossing it, replaying from LOOP_FRAME."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:size, 0:size].astype(np.float64)
+    frames = []
+    for t in range(FRAME_COUNT):
+        s = t % LOOP_FRAME
+        image = 0.5 + 0.2 * np.sin(0.15 * (xx + 2 * s) + 0.07 * yy) + 0.1 * np.sin(0.05 * xx - 0.21 * (yy - s))
+        image += 0.3 * np.exp(-((xx - 8 - 1.6 * s) ** 2 + (yy - 20 - 0.8 * s) ** 2) / 40.0)
+        rgb = np.stack([image, 0.9 * image, 0.6 + 0.3 * image], axis=-1) + rng.normal(0, 0.01, (size, size, 3))
+        frames.append(np.clip(np.round(rgb * 255), 0, 255).astype(np.uint8))
+    return frames
+
+
+def write_mp4(path, frames):
+    av = pytest.importorskip("av")
+    with av.open(str(path), "w") as container:
+        # mpeg4 is FFmpeg's own encoder: present in every PyAV build, unlike libx264.
+        stream = container.add_stream("mpeg4", rate=16)
+        stream.width, stream.height = frames[0].shape[1], frames[0].shape[0]
+        stream.pix_fmt = "yuv420p"
+        stream.bit_rate = 4_000_000
+        for image in frames:
+            for packet in stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+
+
+@pytest.fixture
+def looping_mp4(tmp_path):
+    pytest.importorskip("av")
+    path = tmp_path / "loop.mp4"
+    write_mp4(path, looping_frames())
+    return path
+
+
+def test_check_video_json_finds_the_loop_and_names_k(looping_mp4):
+    result = run("check-video", str(looping_mp4), "--family", "wan21", "--json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    for key in (
+        "first_repeat_frame",
+        "first_repeat_latent",
+        "repetition_score",
+        "motion_score",
+        "motion_ratio",
+        "slow_motion",
+        "static",
+        "suggested_k",
+        "verdict",
+        "frames",
+    ):
+        assert key in data
+    assert data["frames"] == FRAME_COUNT
+    assert abs(data["first_repeat_frame"] - LOOP_FRAME) <= 4
+    true_latent = (LOOP_FRAME - 1) // 4 + 1
+    assert abs(data["first_repeat_latent"] - true_latent) <= 1
+    # Wan: theta 10000, d_t 44; the component whose period 2*pi*theta^(2(j-1)/d) is nearest.
+    periods = [2 * math.pi * 10000.0 ** (2 * (j - 1) / 44) for j in range(1, 23)]
+    expected_k = 1 + min(range(22), key=lambda j: abs(periods[j] - data["first_repeat_latent"]))
+    assert data["suggested_k"] == expected_k
+    assert data["repetition_score"] > 0.5 and data["static"] is False
+    assert data["motion_ratio"] is None  # 56 frames: shorter than Wan's 81 training frames
+
+
+def test_check_video_text_with_explicit_model_values(looping_mp4):
+    result = run("check-video", str(looping_mp4), "--theta", "256", "--dim", "16", "--train-frames", "33")
+    assert result.returncode == 0, result.stderr
+    assert "loops back" in result.stdout and "suggested_k:" in result.stdout and "motion_ratio:" in result.stdout
+
+
+def test_check_video_without_a_model_still_checks(tmp_path):
+    pytest.importorskip("av")
+    path = tmp_path / "steady.mp4"
+    write_mp4(path, [looping_frames()[t % LOOP_FRAME] for t in range(LOOP_FRAME)])  # no loop inside
+    data = json.loads(run("check-video", str(path), "--json").stdout)
+    assert data["first_repeat_frame"] is None and data["suggested_k"] is None and data["frames"] == LOOP_FRAME
+
+
+@pytest.mark.parametrize("content", [b"this is not a video\n" * 50, b""], ids=["text", "empty"])
+def test_a_file_that_is_not_a_video_is_a_message_not_a_traceback(tmp_path, content):
+    pytest.importorskip("av")
+    path = tmp_path / "clip.mp4"
+    path.write_bytes(content)
+    result = run("check-video", str(path), "--family", "wan21")
+    assert result.returncode == 2
+    assert result.stderr.startswith("RIFLEx:") and str(path) in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_missing_file_is_a_message(tmp_path):
+    pytest.importorskip("av")
+    result = run("check-video", str(tmp_path / "nowhere.mp4"), "--json")
+    assert result.returncode == 2 and "RIFLEx: no such video file" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_theta_without_dim_is_a_message(looping_mp4):
+    result = run("check-video", str(looping_mp4), "--theta", "10000")
+    assert result.returncode == 2 and "RIFLEx: give --theta and --dim together" in result.stderr
+
+
+def test_without_pyav_the_command_says_how_to_get_it(tmp_path, monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "av", None)  # `import av` now raises ImportError
+    path = tmp_path / "clip.mp4"
+    path.write_bytes(b"\x00" * 16)
+    assert main(["check-video", str(path), "--family", "wan21"]) == 2
+    assert PYAV_MISSING in capsys.readouterr().err
+    assert PYAV_MISSING.startswith("RIFLEx: check-video needs PyAV (pip install av)")
+
+
+def test_a_video_without_frames_or_with_one_frame_is_a_message(tmp_path):
+    av = pytest.importorskip("av")
+    empty = tmp_path / "noframes.avi"
+    with av.open(str(empty), "w") as container:
+        stream = container.add_stream("mpeg4", rate=16)
+        stream.width = stream.height = 64
+        stream.pix_fmt = "yuv420p"
+        if not hasattr(container, "start_encoding"):
+            pytest.skip("this PyAV cannot write a container without frames")
+        container.start_encoding()
+    result = run("check-video", str(empty))
+    assert result.returncode == 2 and result.stderr.startswith("RIFLEx:") and "no frames" in result.stderr
+
+    single = tmp_path / "single.mp4"
+    write_mp4(single, looping_frames()[:1])
+    result = run("check-video", str(single))
+    assert result.returncode == 2 and "RIFLEx: the video has 1 frame" in result.stderr
+
+
+def test_an_audio_file_is_a_message(tmp_path):
+    av = pytest.importorskip("av")
+    path = tmp_path / "tone.wav"
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("pcm_s16le", rate=8000)
+        frame = av.AudioFrame.from_ndarray(np.zeros((1, 800), np.int16), format="s16", layout="mono")
+        frame.sample_rate = 8000
+        for packet in [*stream.encode(frame), *stream.encode()]:
+            container.mux(packet)
+    result = run("check-video", str(path))
+    assert result.returncode == 2 and "RIFLEx:" in result.stderr and "no video stream" in result.stderr
