@@ -60,3 +60,14 @@ def resolve_model(model_patcher, train_len: int = 0) -> ResolvedModel:
     return ResolvedModel(
         family, rope_path, family.spec(theta=float(theta), axes_dims=tuple(axes_dims), train_len=train_len)
     )
+
+
+def resolve_model_or_family(model_patcher, family_key: str, train_len: int = 0) -> ResolvedModel:
+    """With a model connected, what it really is (theta and dims from its own module);
+    without one, the chosen family's published values (no RoPE module path)."""
+    if model_patcher is not None:
+        return resolve_model(model_patcher, train_len=train_len)
+    if family_key not in FAMILIES:
+        raise ValueError(f"RIFLEx: unknown family {family_key!r}; known: {', '.join(FAMILIES)}")
+    family = FAMILIES[family_key]
+    return ResolvedModel(family, "", family.spec(train_len=train_len))

@@ -3,7 +3,13 @@
 Installed into the test server's custom_nodes by the tests; never shipped with the pack.
 """
 
+import os
+import sys
+
 import torch
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.realpath(__file__))))
+from synthetic_video import render  # noqa: E402  (tests/nodes/comfy_side, beside this pack)
 
 
 class RIFLExTestConditioning:
@@ -72,7 +78,37 @@ class RIFLExTestReplaceRope:
         return (patched,)
 
 
+class RIFLExTestVideo:
+    """A synthetic clip as an IMAGE batch: a textured pan that replays its start from
+    loop_frame on (0 = never), optionally slowed to half speed after slow_after frames."""
+
+    @classmethod
+    def INPUT_TYPES(cls):
+        return {
+            "required": {
+                "frames": ("INT", {"default": 161, "min": 2, "max": 2000}),
+                "loop_frame": ("INT", {"default": 0, "min": 0, "max": 2000}),
+                "slow_after": ("INT", {"default": 0, "min": 0, "max": 2000}),
+                "static": ("BOOLEAN", {"default": False}),
+            }
+        }
+
+    RETURN_TYPES = ("IMAGE",)
+    FUNCTION = "make"
+    CATEGORY = "testing/RIFLEx"
+
+    def make(self, frames, loop_frame, slow_after, static):
+        if static:
+            positions = [0.0] * frames
+        elif slow_after:
+            positions = [t if t < slow_after else slow_after + (t - slow_after) / 2 for t in range(frames)]
+        else:
+            positions = [t % loop_frame if loop_frame else t for t in range(frames)]
+        return (torch.from_numpy(render(positions)),)
+
+
 NODE_CLASS_MAPPINGS = {
+    "RIFLExTestVideo": RIFLExTestVideo,
     "RIFLExTestReplaceRope": RIFLExTestReplaceRope,
     "RIFLExTestConditioning": RIFLExTestConditioning,
     "RIFLExTestEmptyLatent": RIFLExTestEmptyLatent,

@@ -1,0 +1,98 @@
+"""The Inspect plot: period of every temporal RoPE component, before and after a method.
+
+Drawn with Pillow (which ComfyUI ships) rather than matplotlib, which ComfyUI does not: a log
+scale of periods in latent frames, the training and test lengths as horizontal lines (a
+component whose period is below the test line turns at least once over the video), and the
+intrinsic component k marked. Returns an RGB float array [H, W, 3] in [0, 1], the layout of one
+ComfyUI IMAGE frame.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .frequencies import periods
+from .plan import TemporalPlan
+
+__all__ = ["COLORS", "PlotGeometry", "plot_periods"]
+
+COLORS = {
+    "background": (255, 255, 255),
+    "axes": (60, 60, 60),
+    "grid": (225, 225, 225),
+    "before": (150, 150, 150),
+    "after": (31, 119, 180),
+    "train": (44, 160, 44),
+    "test": (214, 39, 40),
+    "k": (255, 127, 14),
+}
+
+
+@dataclass(frozen=True)
+class PlotGeometry:
+    """Where things were drawn, so tests can check the picture without reading pixels blindly."""
+
+    width: int
+    height: int
+    k_x: int
+    train_y: int
+    test_y: int
+
+
+def plot_periods(plan: TemporalPlan, width: int = 768, height: int = 432) -> tuple[np.ndarray, PlotGeometry]:
+    from PIL import Image, ImageDraw
+
+    left, right, top, bottom = 70, 20, 40, 50
+    before = periods(plan.freqs_before).tolist()
+    after = periods(plan.freqs_after).tolist()
+    lines = [plan.spec.train_len, plan.test_len]
+    low = math.floor(math.log10(min(before + after + lines)))
+    high = math.ceil(math.log10(max(before + after + lines)))
+    n = len(before)
+
+    def x_of(j: int) -> int:  # j 1-indexed
+        return round(left + (j - 0.5) * (width - left - right) / n)
+
+    def y_of(period: float) -> int:
+        fraction = (math.log10(period) - low) / (high - low)
+        return round(top + (1 - fraction) * (height - top - bottom))
+
+    image = Image.new("RGB", (width, height), COLORS["background"])
+    draw = ImageDraw.Draw(image)
+    for decade in range(low, high + 1):  # log grid and labels
+        y = y_of(10**decade)
+        draw.line([(left, y), (width - right, y)], fill=COLORS["grid"])
+        draw.text((8, y - 6), f"{10**decade:g}", fill=COLORS["axes"])
+    draw.line([(left, top), (left, height - bottom), (width - right, height - bottom)], fill=COLORS["axes"])
+    for j in range(1, n + 1):
+        if n <= 24 or j % 2 == 1:
+            draw.text((x_of(j) - 4, height - bottom + 6), str(j), fill=COLORS["axes"])
+    draw.text((left, height - 20), "component j (1 = fastest)", fill=COLORS["axes"])
+    draw.text((8, 12), "period (latent frames, log)", fill=COLORS["axes"])
+
+    k_x = x_of(plan.k)
+    half = max(3, (width - left - right) // (2 * n) - 1)
+    draw.rectangle([k_x - half, top, k_x + half, height - bottom - 1], fill=(255, 224, 190))  # the k band
+    draw.text((k_x - half, top - 16), f"k = {plan.k}", fill=COLORS["k"])
+
+    train_y, test_y = y_of(plan.spec.train_len), y_of(plan.test_len)
+    for y, color, label in (
+        (train_y, COLORS["train"], f"train {plan.spec.train_len}"),
+        (test_y, COLORS["test"], f"test {plan.test_len}"),
+    ):
+        for x in range(left, width - right, 12):  # dashed
+            draw.line([(x, y), (min(x + 6, width - right), y)], fill=color, width=2)
+        draw.text((width - right - 70, y - 14), label, fill=color)
+
+    for series, color, radius in ((before, COLORS["before"], 5), (after, COLORS["after"], 3)):
+        points = [(x_of(j), y_of(p)) for j, p in enumerate(series, start=1)]
+        draw.line(points, fill=color, width=1)
+        for x, y in points:
+            draw.ellipse([x - radius, y - radius, x + radius, y + radius], outline=color, width=2)
+    draw.text((width // 2, 12), f"method {plan.method}: grey = before, blue = after", fill=COLORS["axes"])
+
+    array = np.asarray(image, dtype=np.float32) / 255.0
+    return array, PlotGeometry(width, height, k_x, train_y, test_y)

@@ -1,0 +1,92 @@
+"""RIFLEx Inspect and RIFLEx Repetition Check in a real headless ComfyUI."""
+
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+import pytest
+
+pytestmark = pytest.mark.comfyui
+
+
+def run_nodes(server, prompt: dict) -> dict:
+    server.free()
+    entry = server.run(prompt)
+    assert entry["status"]["status_str"] == "success", f"{entry['status']['messages']}\n{server.log()[-3000:]}"
+    return entry["outputs"]
+
+
+def inspect_prompt(frames: int, family: str, with_model: bool, method: str = "riflex") -> dict:
+    inputs = {"family": family, "frames": frames, "method": method, "k": 0, "s": 0.0}
+    prompt = {"inspect": {"class_type": "RIFLExInspect", "inputs": inputs}}
+    if with_model:
+        prompt["loader"] = {
+            "class_type": "UNETLoader",
+            "inputs": {"unet_name": "riflex_tiny_wan21.safetensors", "weight_dtype": "default"},
+        }
+        inputs["model"] = ["loader", 0]
+    prompt["save"] = {
+        "class_type": "SaveImage",
+        "inputs": {"images": ["inspect", 1], "filename_prefix": "riflex_inspect"},
+    }
+    return prompt
+
+
+def component_x(j: int, n: int, width: int = 768, left: int = 70, right: int = 20) -> int:
+    """Centre of component j's column in the plot (left/right margins of riflex/plot.py)."""
+    return round(left + (j - 0.5) * (width - left - right) / n)
+
+
+def test_inspect_reads_the_connected_model_and_marks_k(comfy_server):
+    from PIL import Image
+
+    # the family combo says HunyuanVideo, but a Wan model is connected: the model wins
+    outputs = run_nodes(comfy_server, inspect_prompt(241, "hunyuan_video", with_model=True))
+    table = outputs["inspect"]["text"][0]
+    assert "theta 10000, d_t 44, train 21 latent frames, test 61 latent frames (241 px), method riflex" in table
+    row_k = next(line for line in table.splitlines() if line.startswith(" 6*"))
+    assert "yes" in row_k and f"{0.9 * 2 * math.pi / 61:.6f}" in row_k and "intrinsic k: within one period" in row_k
+    assert "no loop-back expected" in table
+
+    image = Image.open(comfy_server.output_path(outputs["save"]["images"][0])).convert("RGB")
+    assert image.size == (768, 432)
+    pixels = np.asarray(image)
+    band = np.array([255, 224, 190])
+    column_k, column_5 = pixels[60:300, component_x(6, 22)], pixels[60:300, component_x(5, 22)]
+    assert (np.abs(column_k.astype(int) - band).sum(axis=1) < 10).mean() > 0.5  # k's column is banded
+    assert (np.abs(column_5.astype(int) - band).sum(axis=1) < 10).mean() == 0  # its neighbour is not
+
+
+def test_inspect_without_a_model_uses_the_family(comfy_server):
+    outputs = run_nodes(comfy_server, inspect_prompt(257, "hunyuan_video", with_model=False, method="pe"))
+    table = outputs["inspect"]["text"][0]
+    assert "HunyuanVideo 1.0" in table and "theta 256, d_t 16, train 33 latent frames, test 65 latent frames" in table
+    assert "intrinsic component k = 4 completes a full period within the video: expect it to loop back" in table
+
+
+def check_prompt(**video) -> dict:
+    return {
+        "video": {
+            "class_type": "RIFLExTestVideo",
+            "inputs": {"frames": 241, "loop_frame": 0, "slow_after": 0, "static": False, **video},
+        },
+        "check": {"class_type": "RIFLExRepetitionCheck", "inputs": {"images": ["video", 0], "family": "wan21"}},
+    }
+
+
+def test_repetition_check_finds_a_loop_back_and_names_k(comfy_server):
+    text = run_nodes(comfy_server, check_prompt(loop_frame=201))["check"]["text"][0]
+    frame = int(re.search(r"first repeat: frame (\d+) \(latent (\d+)\)", text).group(1))
+    assert abs(frame - 201) <= 4  # within one latent frame of the true loop
+    assert "suggested k 6" in text  # Wan's period 50.96 latent frames ~ 201 px
+
+
+def test_repetition_check_steady_slow_and_static(comfy_server):
+    steady = run_nodes(comfy_server, check_prompt())["check"]["text"][0]
+    assert "first repeat: frame None" in steady and "slow" not in steady.splitlines()[0].lower()
+    slow = run_nodes(comfy_server, check_prompt(slow_after=81))["check"]["text"][0]
+    assert "slow" in slow.splitlines()[0].lower()
+    static = run_nodes(comfy_server, check_prompt(static=True))["check"]["text"][0]
+    assert "static" in static.splitlines()[0].lower() and "first repeat: frame None" in static
