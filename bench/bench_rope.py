@@ -133,7 +133,7 @@ def bench_rope_module(pack, args) -> dict:
     t, h, w = 41, 30, 52  # 161 frames of 480x832 for Wan 2.1: latent 41 x 60 x 104, patches 2x2
     grid = torch.stack(torch.meshgrid(torch.arange(t), torch.arange(h), torch.arange(w), indexing="ij"), -1)
     ids = grid.reshape(1, -1, 3).float()
-    replacement.test_len = t
+    replacement.plan_key = t
     start = time.perf_counter()
     table = replacement(ids)
     first_call = time.perf_counter() - start
@@ -147,7 +147,7 @@ def bench_rope_module(pack, args) -> dict:
         replacement(fresh_ids)
         patched_times.append(time.perf_counter() - start)
     for frames in range(1, 51):  # a long session with many lengths and sizes
-        replacement.test_len = frames
+        replacement.plan_key = frames
         replacement(torch.zeros((1, frames * 4, 3)))
     return {
         "cache_entries_after_50_shapes": len(replacement._tables),

@@ -35,6 +35,11 @@ class ResolvedModel:
     family: Family
     rope_path: str
     spec: RopeSpec
+    patch_size: tuple[int, int, int] = (1, 2, 2)  # latent cells per RoPE position (t, h, w)
+
+    def positions(self, latent_shape) -> tuple[int, int, int]:
+        """RoPE positions per axis for a latent [B, C, T, H, W] (ComfyUI pads to whole patches)."""
+        return tuple(-(-int(size) // patch) for size, patch in zip(latent_shape[2:5], self.patch_size, strict=True))
 
 
 def resolve_model(model_patcher, train_len: int = 0) -> ResolvedModel:

@@ -2,9 +2,10 @@
 
 The clone gets (1) an object patch that swaps the model's EmbedND for a RIFLExEmbedND and
 (2) two wrappers under the key "riflex": one around each diffusion-model call, which tells
-the module how many latent frames are being sampled (from the latent itself, so shifted
-reference positions cannot mislead it), and one around each sampling run, so what was
-applied is reported once per run. The input model is never touched.
+the module the size of what is being sampled (from the latent itself, so shifted reference
+positions cannot mislead it) and, for tasr, how far the schedule has gone; and one around
+each sampling run, so what was applied is reported once per run and no table outlives it.
+The input model is never touched.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ import comfy.patcher_extension as patcher_extension
 
 from ..riflex.embed_nd import RIFLExEmbedND
 from ..riflex.frequencies import axis_frequencies
-from ..riflex.plan import TemporalPlan, plan_temporal
+from ..riflex.methods import DEFAULT_TASR_SWITCH
+from ..riflex.plan import AXES, TemporalPlan, plan_spatial, plan_temporal, schedule_fraction
 from .compat import fp64_compute_device, send_progress_text
 from .families import ResolvedModel
 
@@ -26,7 +28,7 @@ log = logging.getLogger(__name__)
 WRAPPER_KEY = "riflex"
 
 
-@dataclass
+@dataclass(frozen=True)
 class PatchSettings:
     method: str
     k: int
@@ -34,58 +36,78 @@ class PatchSettings:
     safety_factor: float
     yarn_alpha: float
     yarn_beta: float
+    axes: str = "temporal"
+    tasr_switch: float = DEFAULT_TASR_SWITCH
 
 
 @dataclass
 class _RunState:
-    """What the wrappers share: the length last reported in this sampling run."""
+    """What the wrappers share: what was last reported in this sampling run."""
 
     node_id: str | None
     note: str = ""
-    reported_len: int | None = None
+    reported_key: tuple | None = None
 
 
 def make_planner(resolved: ResolvedModel, settings: PatchSettings):
-    """test_len -> TemporalPlan, validated and cached (one entry per length seen)."""
-    spec = resolved.spec
+    """(positions per axis, late in the schedule) -> one plan per changed axis (None for an
+    axis left alone), validated and cached."""
+    spec, changed_axes = resolved.spec, AXES[settings.axes]
+    common = dict(
+        s=settings.s,
+        safety_factor=settings.safety_factor,
+        yarn_alpha=settings.yarn_alpha,
+        yarn_beta=settings.yarn_beta,
+        tasr_switch=settings.tasr_switch,
+    )
 
-    @lru_cache(maxsize=16)
-    def plan_for(test_len: int) -> TemporalPlan:
-        return plan_temporal(
-            spec,
-            settings.method,
-            test_len,
-            k=settings.k,
-            s=settings.s,
-            safety_factor=settings.safety_factor,
-            yarn_alpha=settings.yarn_alpha,
-            yarn_beta=settings.yarn_beta,
-            default_k=resolved.family.default_k,
-        )
+    @lru_cache(maxsize=32)
+    def plans_for(positions: tuple[int, int, int], late: bool) -> tuple[TemporalPlan | None, ...]:
+        phase = dict(common, schedule_fraction=1.0 if late else 0.0)
+        plans = []
+        for axis in range(len(spec.axes_dims)):
+            if axis not in changed_axes:
+                plans.append(None)
+            elif axis == 0:
+                plans.append(
+                    plan_temporal(
+                        spec, settings.method, positions[0], k=settings.k, default_k=resolved.family.default_k, **phase
+                    )
+                )
+            else:
+                plans.append(plan_spatial(spec, axis, positions[axis], settings.method, **phase))
+        return tuple(plans)
 
-    return plan_for
+    return plans_for
+
+
+def summary(plans, family_key: str) -> str:
+    return " | ".join(plan.summary(family_key if plan.axis == 0 else "") for plan in plans if plan is not None)
 
 
 def install(model, resolved: ResolvedModel, settings: PatchSettings, node_id: str | None = None):
     """A clone of `model` with the RIFLEx RoPE installed. Raises ValueError (and returns
     nothing) when the settings are invalid for this model, so the model is never half-patched."""
-    plan_for = make_planner(resolved, settings)
-    plan_for(resolved.spec.train_len)  # validates k, s, ... against this model before sampling
+    plans_for = make_planner(resolved, settings)
     spec = resolved.spec
-    spatial = tuple(axis_frequencies(spec.theta, dim) for dim in spec.axes_dims[1:])
+    at_training = (spec.train_len, *(spec.spatial_train_len or (1, 1)))
+    for late in (False, True):  # validates k, s, axes, ... against this model before sampling
+        plans_for(at_training, late)
+    unchanged = tuple(axis_frequencies(spec.theta, dim) for dim in spec.axes_dims)
+
+    def plan_axes(key):
+        plans = plans_for(*key)
+        return tuple(plan.freqs_after if plan is not None else unchanged[axis] for axis, plan in enumerate(plans))
 
     original = model.get_model_object(resolved.rope_path)
     replaced_earlier = isinstance(original, RIFLExEmbedND)
     original = getattr(original, "original", original)
-    embedder = RIFLExEmbedND(
-        original,
-        plan_axes=lambda test_len: (plan_for(test_len).freqs_after, *spatial),
-        compute_device_for=fp64_compute_device,
-    )
+    embedder = RIFLExEmbedND(original, plan_axes=plan_axes, compute_device_for=fp64_compute_device)
     state = _RunState(node_id, note=" (replaces an earlier RIFLEx RoPE in the chain)" if replaced_earlier else "")
+    tasr = settings.method == "tasr"
 
     def outer_sample_wrapper(executor, *args, **kwargs):
-        state.reported_len = None
+        state.reported_key = None
         try:
             return executor(*args, **kwargs)
         finally:
@@ -94,18 +116,20 @@ def install(model, resolved: ResolvedModel, settings: PatchSettings, node_id: st
 
     def diffusion_model_wrapper(executor, *args, **kwargs):
         latent = args[0] if args else kwargs["x"]
-        test_len = spec.positions_from_latent_frames(int(latent.shape[2]))
-        if state.reported_len != test_len:
-            state.reported_len = test_len
-            plan = plan_for(test_len)
-            text = plan.summary(resolved.family.key) + state.note
-            (log.warning if plan.s > 3 else log.info)("%s", text)
+        positions = resolved.positions(latent.shape)
+        late = tasr and _late_in_schedule(args, kwargs, settings.tasr_switch)
+        key = (positions, late)
+        if state.reported_key != key:
+            state.reported_key = key
+            plans = plans_for(*key)
+            text = summary(plans, resolved.family.key) + state.note
+            (log.warning if max(p.s for p in plans if p is not None) > 3 else log.info)("%s", text)
             send_progress_text(text, state.node_id)
-        embedder.test_len = test_len
+        embedder.plan_key = key
         try:
             return executor(*args, **kwargs)
         finally:
-            embedder.test_len = None
+            embedder.plan_key = None
 
     patched = model.clone()
     for wrapper_type in (patcher_extension.WrappersMP.OUTER_SAMPLE, patcher_extension.WrappersMP.DIFFUSION_MODEL):
@@ -116,3 +140,15 @@ def install(model, resolved: ResolvedModel, settings: PatchSettings, node_id: st
     if replaced_earlier:
         log.info("RIFLEx: this RIFLEx RoPE replaces an earlier one in the chain (they do not stack)")
     return patched
+
+
+def _late_in_schedule(args, kwargs, switch: float) -> bool:
+    """Whether this model call is past the tasr switch point of its sampling run, from the
+    transformer options ComfyUI hands every diffusion-model call (current and all sigmas)."""
+    options = kwargs.get("transformer_options")
+    if options is None:
+        options = next((a for a in args if isinstance(a, dict) and "sample_sigmas" in a), {})
+    sigmas, current = options.get("sample_sigmas"), options.get("sigmas")
+    if sigmas is None or current is None:
+        return False
+    return schedule_fraction(float(current.flatten()[0]), [float(s) for s in sigmas]) >= switch

@@ -6,7 +6,14 @@ import math
 
 from comfy_api.latest import io
 
-from ..riflex.methods import DEFAULT_SAFETY_FACTOR, DEFAULT_YARN_ALPHA, DEFAULT_YARN_BETA, METHODS
+from ..riflex.methods import (
+    DEFAULT_SAFETY_FACTOR,
+    DEFAULT_TASR_SWITCH,
+    DEFAULT_YARN_ALPHA,
+    DEFAULT_YARN_BETA,
+    METHODS,
+)
+from ..riflex.plan import AXES
 from .compat import advanced
 from .families import resolve_model, supported_families_text
 from .patch import PatchSettings, install
@@ -15,7 +22,9 @@ METHOD_TOOLTIP = (
     "How positions beyond the training length are handled. riflex (recommended): slows down only the one "
     "RoPE component that makes long videos loop back to their start, so motion keeps its speed. "
     "pe: the model unchanged (loops back past ~2x). pi: squeezes all positions into the training range "
-    "(slow motion). ntk: raises the RoPE base (still loops). yarn: PI for slow components, unchanged fast ones."
+    "(slow motion). ntk: raises the RoPE base (still loops). yarn: PI for slow components, unchanged fast ones. "
+    "tasr: PI on early sampling steps, NTK on late ones. loop (experimental): makes the loop-causing component "
+    "turn exactly once over the video, so the clip ends where it began, for seamless loops."
 )
 
 
@@ -98,6 +107,27 @@ class RIFLExRoPE(io.ComfyNode):
                         "unchanged. Must be above yarn_alpha. Default 32 (YaRN paper).",
                     ),
                 ),
+                io.Combo.Input(
+                    "axes",
+                    options=list(AXES),
+                    default="temporal",
+                    optional=True,
+                    tooltip="Which position axes the method changes: temporal (longer videos, default), spatial "
+                    "(larger frames than the model was trained at) or both. The paper's 'vision' NTK/YaRN are "
+                    "these methods on temporal+spatial.",
+                ),
+                io.Float.Input(
+                    "tasr_switch",
+                    optional=True,
+                    **advanced(
+                        default=DEFAULT_TASR_SWITCH,
+                        min=0.0,
+                        max=1.0,
+                        step=0.05,
+                        tooltip="tasr only: the fraction of the sampling schedule after which it moves from PI to "
+                        "NTK. Default 0.5: half the steps lay out the clip, half refine it.",
+                    ),
+                ),
             ],
             outputs=[io.Model.Output(tooltip="The model with the RoPE patched; the input model is unchanged.")],
             hidden=[io.Hidden.unique_id],
@@ -113,6 +143,8 @@ class RIFLExRoPE(io.ComfyNode):
         safety_factor=DEFAULT_SAFETY_FACTOR,
         yarn_alpha=DEFAULT_YARN_ALPHA,
         yarn_beta=DEFAULT_YARN_BETA,
+        axes="temporal",
+        tasr_switch=DEFAULT_TASR_SWITCH,
     ) -> bool | str:
         # Checks that need no model; the k range needs the model's d_t and is checked in execute.
         # The advanced inputs are optional so API prompts written without them keep working.
@@ -133,6 +165,12 @@ class RIFLExRoPE(io.ComfyNode):
                 f"RIFLEx: yarn_alpha = {yarn_alpha} and yarn_beta = {yarn_beta} must satisfy 0 <= yarn_alpha < yarn_beta "
                 f"(defaults {DEFAULT_YARN_ALPHA} and {DEFAULT_YARN_BETA})"
             )
+        if axes not in AXES:
+            return f"RIFLEx: axes {axes!r} is unknown; allowed: {', '.join(AXES)}"
+        if not (math.isfinite(tasr_switch) and 0 <= tasr_switch <= 1):
+            return f"RIFLEx: tasr_switch = {tasr_switch} is outside [0, 1] (default {DEFAULT_TASR_SWITCH})"
+        if method == "loop" and axes != "temporal":
+            return "RIFLEx: method loop is temporal only (a clip that ends where it began); use axes = temporal"
         return True
 
     @classmethod
@@ -146,9 +184,11 @@ class RIFLExRoPE(io.ComfyNode):
         safety_factor=DEFAULT_SAFETY_FACTOR,
         yarn_alpha=DEFAULT_YARN_ALPHA,
         yarn_beta=DEFAULT_YARN_BETA,
+        axes="temporal",
+        tasr_switch=DEFAULT_TASR_SWITCH,
     ) -> io.NodeOutput:
         resolved = resolve_model(model, train_len=train_len)
-        settings = PatchSettings(method, k, s, safety_factor, yarn_alpha, yarn_beta)
+        settings = PatchSettings(method, k, s, safety_factor, yarn_alpha, yarn_beta, axes, tasr_switch)
         node_id = cls.hidden.unique_id if cls.hidden is not None else None
         patched = install(model, resolved, settings, node_id=node_id)
         return io.NodeOutput(patched)

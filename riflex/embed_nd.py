@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 
 __all__ = ["RIFLExEmbedND", "flux_rope"]
 
-# Tables kept per module: one per (shape, dtype, device, test_len). A few are enough for
+# Tables kept per module: one per (shape, dtype, device, plan key). A few are enough for
 # the cond/uncond passes and a length change; the bound keeps a long session from growing.
 TABLE_CACHE_SIZE = 4
 
@@ -46,16 +46,16 @@ def _model_frequencies(theta: float, dim: int, device: torch.device) -> torch.Te
 class RIFLExEmbedND(nn.Module):
     """Replaces an EmbedND; frequencies depend on the video length being sampled.
 
-    `plan_axes(test_len)` returns the float64 frequencies of every axis (CPU) for a video of
-    test_len time positions. `test_len` is set by the sampler-side wrapper before each model
-    call (nodes/); when it is unknown (the model called outside a sampling run) the module
-    behaves exactly like the original.
+    `plan_axes(plan_key)` returns the float64 frequencies of every axis (CPU) for what is being
+    sampled; `plan_key` (hashable: the sizes per axis, the phase of the schedule, ...) is set by
+    the sampler-side wrapper before each model call (nodes/). When it is unknown (the model
+    called outside a sampling run) the module behaves exactly like the original.
     """
 
     def __init__(
         self,
         original: nn.Module,
-        plan_axes: Callable[[int], tuple[torch.Tensor, ...]],
+        plan_axes: Callable[[object], tuple[torch.Tensor, ...]],
         compute_device_for: Callable[[torch.device], torch.device] | None = None,
     ) -> None:
         super().__init__()
@@ -66,15 +66,15 @@ class RIFLExEmbedND(nn.Module):
         self.axes_dim = list(original.axes_dim)
         self.plan_axes = plan_axes
         self.compute_device_for = compute_device_for or (lambda device: device)
-        self.test_len: int | None = None
-        self._freqs: dict[tuple[int, torch.device], tuple[torch.Tensor, ...]] = {}
+        self.plan_key: object | None = None
+        self._freqs: dict[tuple[object, torch.device], tuple[torch.Tensor, ...]] = {}
         self._tables: OrderedDict[tuple, tuple[torch.Tensor, torch.Tensor]] = OrderedDict()
 
-    def axis_frequencies_on(self, test_len: int, device: torch.device) -> tuple[torch.Tensor, ...]:
-        """Per-axis float64 frequencies on `device`, computed once per (test_len, device)."""
-        key = (test_len, device)
+    def axis_frequencies_on(self, plan_key: object, device: torch.device) -> tuple[torch.Tensor, ...]:
+        """Per-axis float64 frequencies on `device`, computed once per (plan_key, device)."""
+        key = (plan_key, device)
         if key not in self._freqs:
-            planned_axes = self.plan_axes(test_len)
+            planned_axes = self.plan_axes(plan_key)
             result = []
             for dim, planned in zip(self.axes_dim, planned_axes, strict=True):
                 model_freqs = _model_frequencies(self.theta, dim, device)
@@ -89,10 +89,10 @@ class RIFLExEmbedND(nn.Module):
         self._tables.clear()
 
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
-        test_len = self.test_len
-        if test_len is None:
+        plan_key = self.plan_key
+        if plan_key is None:
             return self.original(ids)
-        key = (tuple(ids.shape), ids.dtype, ids.device, test_len)
+        key = (tuple(ids.shape), ids.dtype, ids.device, plan_key)
         cached = self._tables.get(key)
         # The same shape can carry other positions (a reference latent at t = -1, a shifted
         # t_start): reuse a table only for the very same ids.
@@ -100,7 +100,7 @@ class RIFLExEmbedND(nn.Module):
             self._tables.move_to_end(key)
             return cached[1]
         compute_device = self.compute_device_for(ids.device)
-        freqs = self.axis_frequencies_on(test_len, compute_device)
+        freqs = self.axis_frequencies_on(plan_key, compute_device)
         table = torch.cat(
             [flux_rope(ids[..., i], freqs[i], compute_device) for i in range(ids.shape[-1])],
             dim=-3,

@@ -27,12 +27,25 @@ class Family:
     axes_dims: tuple[int, int, int]
     train_source: str
     k_source: str
+    # training resolution in patches (h, w) for spatial extrapolation, with its source; some
+    # families trained their larger models at a higher resolution (by hidden width)
+    spatial_train: tuple[int, int] = ()
+    spatial_source: str = ""
+    spatial_train_by_width: tuple[tuple[int, tuple[int, int]], ...] = ()
+
+    def spatial_train_for(self, model_width: int | None) -> tuple[int, ...]:
+        return dict(self.spatial_train_by_width).get(model_width, self.spatial_train)
 
     def spec(
-        self, theta: float | None = None, axes_dims: tuple[int, ...] | None = None, train_len: int = 0
+        self,
+        theta: float | None = None,
+        axes_dims: tuple[int, ...] | None = None,
+        train_len: int = 0,
+        model_width: int | None = None,
     ) -> RopeSpec:
-        """The RopeSpec of this family, with theta/dims from the model when given and an
-        optional training-length override in latent frames (0 = the family's own)."""
+        """The RopeSpec of this family, with theta/dims from the model when given, an optional
+        training-length override in latent frames (0 = the family's own) and the model's hidden
+        width (some families trained their larger models at a higher resolution)."""
         probe = RopeSpec(
             theta=self.theta,
             axes_dims=self.axes_dims,
@@ -46,6 +59,7 @@ class Family:
             train_len=train_len or probe.positions_from_pixel_frames(self.train_frames),
             temporal_compression=self.temporal_compression,
             temporal_patch=self.temporal_patch,
+            spatial_train_len=self.spatial_train_for(model_width),
         )
 
 
@@ -71,6 +85,11 @@ FAMILIES: dict[str, Family] = {
             axes_dims=(44, 42, 42),
             train_source="Wan2.1 generate.py --frame_num 81, vae_stride (4, 8, 8); Wan2.2 shared_config.py frame_num=81 -> 21 latent",
             k_source=_WAN_K,
+            # 1.3B: 480x832 (Wan2.1 README, 480P only) -> /8 VAE /2 patch = 30 x 52; the 14B models
+            # (width 5120) are 720P models, 720x1280 -> 45 x 80.
+            spatial_train=(30, 52),
+            spatial_train_by_width=((5120, (45, 80)),),
+            spatial_source="Wan2.1 README: 1.3B at 480P (832x480), 14B at 720P (1280x720); VAE 8x, patch 2",
         ),
         Family(
             key="wan22_5b",
@@ -85,6 +104,8 @@ FAMILIES: dict[str, Family] = {
             axes_dims=(44, 42, 42),
             train_source="Wan2.2 wan/configs/wan_ti2v_5B.py: frame_num=121, vae_stride=(4, 16, 16) -> 31 latent",
             k_source=_WAN_K + "; the 5B model keeps Wan's RoPE (same theta and axis split)",
+            spatial_train=(22, 40),
+            spatial_source="Wan2.2 README: TI2V-5B at 720P = 1280x704; VAE 16x, patch 2 -> 22 x 40",
         ),
         Family(
             key="hunyuan_video",
@@ -99,6 +120,8 @@ FAMILIES: dict[str, Family] = {
             axes_dims=(16, 56, 56),
             train_source="HunyuanVideo README, sample_video.py --video-length 129; 4x causal VAE -> 33 latent",
             k_source="k = 4, period 50.3 latent frames: RIFLEx paper Sec. 3.2 (HunyuanVideo repeats after about 50 latent frames)",
+            spatial_train=(45, 80),
+            spatial_source="HunyuanVideo README: 720p (1280x720) 129 frames; VAE 8x, patch 2 -> 45 x 80",
         ),
     )
 }

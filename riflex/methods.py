@@ -15,6 +15,7 @@ import torch
 
 __all__ = [
     "DEFAULT_SAFETY_FACTOR",
+    "DEFAULT_TASR_SWITCH",
     "DEFAULT_YARN_ALPHA",
     "DEFAULT_YARN_BETA",
     "METHODS",
@@ -32,6 +33,10 @@ DEFAULT_SAFETY_FACTOR = 0.9
 # The RIFLEx paper compares against YaRN as published, so these are its defaults here too.
 DEFAULT_YARN_ALPHA = 1.0
 DEFAULT_YARN_BETA = 32.0
+# TASR (time-aware scaled RoPE, Zhuo et al. 2024, as the RIFLEx paper describes it): PI while
+# the early, high-noise steps lay out the whole clip, NTK while the late steps refine detail.
+# Neither paper gives a switch point; the middle of the schedule splits the two roles evenly.
+DEFAULT_TASR_SWITCH = 0.5
 
 
 @dataclass(frozen=True)
@@ -44,6 +49,8 @@ class MethodParams:
     safety_factor: float = DEFAULT_SAFETY_FACTOR
     yarn_alpha: float = DEFAULT_YARN_ALPHA
     yarn_beta: float = DEFAULT_YARN_BETA
+    tasr_switch: float = DEFAULT_TASR_SWITCH
+    schedule_fraction: float = 0.0  # how far sampling has gone, 0 = first step (tasr only)
 
 
 @dataclass(frozen=True)
@@ -68,15 +75,33 @@ def _validate_s(params: MethodParams, n_components: int) -> None:
 
 def _validate_riflex(params: MethodParams, n_components: int) -> None:
     _validate_s(params, n_components)
+    _validate_k(params, n_components)
+    if not (math.isfinite(params.safety_factor) and 0.0 < params.safety_factor <= 1.0):
+        raise ValueError(
+            f"RIFLEx: safety_factor = {params.safety_factor} is outside (0, 1]; "
+            f"the reference uses {DEFAULT_SAFETY_FACTOR}"
+        )
+
+
+def _validate_k(params: MethodParams, n_components: int) -> None:
     if not 1 <= params.k <= n_components:
         raise ValueError(
             f"RIFLEx: k = {params.k} is outside this model's temporal components; "
             f"allowed: 1..{n_components} (or 0 for the family's default)"
         )
-    if not (math.isfinite(params.safety_factor) and 0.0 < params.safety_factor <= 1.0):
+
+
+def _validate_loop(params: MethodParams, n_components: int) -> None:
+    _validate_s(params, n_components)
+    _validate_k(params, n_components)
+
+
+def _validate_tasr(params: MethodParams, n_components: int) -> None:
+    _validate_s(params, n_components)
+    if not (math.isfinite(params.tasr_switch) and 0.0 <= params.tasr_switch <= 1.0):
         raise ValueError(
-            f"RIFLEx: safety_factor = {params.safety_factor} is outside (0, 1]; "
-            f"the reference uses {DEFAULT_SAFETY_FACTOR}"
+            f"RIFLEx: tasr_switch = {params.tasr_switch} is outside [0, 1]; it is the fraction of the sampling "
+            f"schedule after which TASR moves from PI to NTK (default {DEFAULT_TASR_SWITCH})"
         )
 
 
@@ -128,6 +153,20 @@ def _riflex(axis_freqs: torch.Tensor, train_len: float, test_len: float, params:
     return new_freqs
 
 
+def _loop(axis_freqs: torch.Tensor, train_len: float, test_len: float, params: MethodParams) -> torch.Tensor:
+    # Experimental, beyond the paper: component k makes exactly one turn over the video, so the
+    # frame after the last one is the first again: a clip that ends where it began. Unlike
+    # riflex this may raise theta_k (a short clip), which is the point.
+    new_freqs = axis_freqs.clone()
+    new_freqs[params.k - 1] = 2 * math.pi / (params.s * train_len)
+    return new_freqs
+
+
+def _tasr(axis_freqs: torch.Tensor, train_len: float, test_len: float, params: MethodParams) -> torch.Tensor:
+    early = params.schedule_fraction < params.tasr_switch
+    return (_pi if early else _ntk)(axis_freqs, train_len, test_len, params)
+
+
 METHODS: dict[str, Method] = {
     "riflex": Method(
         "riflex",
@@ -139,6 +178,10 @@ METHODS: dict[str, Method] = {
     "pi": Method("pi", _pi, _validate_s, "position interpolation: every frequency divided by s (slow motion)"),
     "ntk": Method("ntk", _ntk, _validate_s, "NTK-aware base b' = b*s^(d/(d-2)) (still repeats)"),
     "yarn": Method("yarn", _yarn, _validate_yarn, "YaRN: PI for slow components, PE for fast, ramp between"),
+    "tasr": Method("tasr", _tasr, _validate_tasr, "time-aware: PI on early sampling steps, NTK on late ones"),
+    "loop": Method(
+        "loop", _loop, _validate_loop, "experimental: component k makes exactly one turn, for seamless loops"
+    ),
 }
 
 

@@ -6,6 +6,7 @@ meet; the node, the CLI and the tests all go through it, so they cannot disagree
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -14,6 +15,7 @@ import torch
 from .frequencies import axis_frequencies, check_non_repetition, periods
 from .methods import (
     DEFAULT_SAFETY_FACTOR,
+    DEFAULT_TASR_SWITCH,
     DEFAULT_YARN_ALPHA,
     DEFAULT_YARN_BETA,
     METHODS,
@@ -22,7 +24,11 @@ from .methods import (
 )
 from .spec import RopeSpec
 
-__all__ = ["TemporalPlan", "estimate_k", "plan_temporal", "resolve_s"]
+__all__ = ["AXES", "TemporalPlan", "estimate_k", "plan_spatial", "plan_temporal", "resolve_s", "schedule_fraction"]
+
+# which RoPE axes a method changes (the "vision" variants of the paper = all three)
+AXES = {"temporal": (0,), "spatial": (1, 2), "temporal+spatial": (0, 1, 2)}
+AXIS_NAMES = ("t", "h", "w")
 
 
 def estimate_k(axis_freqs: torch.Tensor, train_len: int) -> int:
@@ -36,6 +42,15 @@ def estimate_k(axis_freqs: torch.Tensor, train_len: int) -> int:
     """
     over = (periods(axis_freqs) > train_len).nonzero()
     return int(over[0].item()) + 1 if over.numel() else axis_freqs.numel()
+
+
+def schedule_fraction(current_sigma: float, sample_sigmas: list[float]) -> float:
+    """How far a sampling run has gone: 0 at its first step, approaching 1 at its last
+    (the share of the schedule's sigmas already passed)."""
+    if len(sample_sigmas) < 2:
+        return 0.0
+    passed = sum(1 for sigma in sample_sigmas if sigma > current_sigma * (1 + 1e-6))
+    return min(1.0, passed / (len(sample_sigmas) - 1))
 
 
 def resolve_s(s: float, train_len: int, test_len: int) -> float:
@@ -53,6 +68,8 @@ class TemporalPlan:
     k: int
     freqs_before: torch.Tensor  # float64, d_t/2
     freqs_after: torch.Tensor
+    params: MethodParams = MethodParams()
+    axis: int = 0  # 0 = time (spec.train_len in latent frames); 1, 2 = h, w (in patches)
 
     @property
     def changed(self) -> bool:
@@ -94,10 +111,22 @@ class TemporalPlan:
     def summary(self, family: str = "") -> str:
         """One line a user reads on the node and in the log."""
         spec, k = self.spec, self.k
-        frames = f"{self.test_len} latent frames ({spec.pixel_frames_from_positions(self.test_len)} px)"
-        head = f"RIFLEx {self.method}{' on ' + family if family else ''}: {frames}, train {spec.train_len}, s = {self.s:.2f}"
+        if self.axis == 0:
+            frames = f"{self.test_len} latent frames ({spec.pixel_frames_from_positions(self.test_len)} px)"
+        else:
+            frames = f"axis {AXIS_NAMES[self.axis]} {self.test_len} patches"
+        method = self.method
+        if method == "tasr":
+            method = f"tasr ({'PI' if self.params.schedule_fraction < self.params.tasr_switch else 'NTK'} phase)"
+        head = f"RIFLEx {method}{' on ' + family if family else ''}: {frames}, train {spec.train_len}, s = {self.s:.2f}"
         if not self.changed and self.test_len <= spec.train_len:
             return f"{head}: no change: the video is within the training length"
+        if self.method == "loop":
+            before, after = float(self.freqs_before[k - 1]), float(self.freqs_after[k - 1])
+            return (
+                f"{head}, k = {k}: period {2 * math.pi / before:.1f} -> {2 * math.pi / after:.1f}: "
+                "one full turn over the clip, so it ends where it began (experimental)"
+            )
         if self.method == "riflex":
             before, after = float(self.freqs_before[k - 1]), float(self.freqs_after[k - 1])
             if not self.changed:
@@ -134,10 +163,13 @@ def plan_temporal(
     yarn_alpha: float = DEFAULT_YARN_ALPHA,
     yarn_beta: float = DEFAULT_YARN_BETA,
     default_k: int = 0,
+    tasr_switch: float = DEFAULT_TASR_SWITCH,
+    schedule_fraction: float = 0.0,
 ) -> TemporalPlan:
     """The time-axis frequencies for `method` on a video of test_len positions.
 
     k = 0: default_k (the family's known value) or, without one, estimate_k. s = 0: measured.
+    schedule_fraction: how far sampling has gone (0 = first step), for tasr.
     Raises ValueError("RIFLEx: ...") for any bad setting, before anything is computed.
     """
     if test_len < 1:
@@ -155,7 +187,25 @@ def plan_temporal(
         safety_factor=safety_factor,
         yarn_alpha=yarn_alpha,
         yarn_beta=yarn_beta,
+        tasr_switch=tasr_switch,
+        schedule_fraction=schedule_fraction,
     )
     validate_params(method, params, n_components)
     freqs_after = METHODS[method].apply(freqs_before, float(spec.train_len), float(test_len), params)
-    return TemporalPlan(method, spec, test_len, params.s, intrinsic_k, freqs_before, freqs_after)
+    return TemporalPlan(method, spec, test_len, params.s, intrinsic_k, freqs_before, freqs_after, params=params)
+
+
+def plan_spatial(spec: RopeSpec, axis: int, test_len: int, method: str, **settings) -> TemporalPlan:
+    """The frequencies of spatial axis 1 (h) or 2 (w) for `method` at test_len patches: the same
+    methods as in time, against the family's training resolution (spatial extrapolation). Each
+    spatial axis gets its own intrinsic component (estimate_k: the user's k is the time axis')."""
+    if not spec.spatial_train_len:
+        raise ValueError(
+            "RIFLEx: this model's training resolution is unknown, so spatial extrapolation cannot be planned; "
+            "use axes = temporal"
+        )
+    if method == "loop":
+        raise ValueError("RIFLEx: method loop is temporal only (a clip that ends where it began); use axes = temporal")
+    axis_spec = RopeSpec(spec.theta, (spec.axes_dims[axis],), spec.spatial_train_len[axis - 1], temporal_compression=1)
+    settings = {**settings, "k": 0, "default_k": 0}
+    return dataclasses.replace(plan_temporal(axis_spec, method, test_len, **settings), axis=axis)

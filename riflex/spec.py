@@ -21,6 +21,8 @@ class RopeSpec:
     train_len: int
     temporal_compression: int = 4
     temporal_patch: int = 1
+    # training resolution in RoPE positions (patches) of each spatial axis (h, w); () = unknown
+    spatial_train_len: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.axes_dims or any(d <= 0 or d % 2 for d in self.axes_dims):

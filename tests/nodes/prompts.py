@@ -17,6 +17,8 @@ RIFLEX_DEFAULTS = {
     "safety_factor": 0.9,
     "yarn_alpha": 1.0,
     "yarn_beta": 32.0,
+    "axes": "temporal",
+    "tasr_switch": 0.5,
 }
 
 

@@ -55,7 +55,7 @@ REJECTED = [
         "method-unknown",
         {"method": "rope"},
         "method",
-        "RIFLEx: method 'rope' is unknown; allowed: riflex, pe, pi, ntk, yarn",
+        "RIFLEx: method 'rope' is unknown; allowed: riflex, pe, pi, ntk, yarn, tasr, loop",
     ),
     ("input-missing", {"s": None}, "s", "Required input is missing"),
 ]

@@ -25,16 +25,17 @@ def test_node_schema(comfy_server):
     required, optional = info["input"]["required"], info["input"].get("optional", {})
     assert list(required) == ["model", "method", "k", "s"]
     # advanced inputs are optional: API prompts written without them run with the defaults
-    assert list(optional) == ["train_len", "safety_factor", "yarn_alpha", "yarn_beta"]
+    assert list(optional) == ["train_len", "safety_factor", "yarn_alpha", "yarn_beta", "axes", "tasr_switch"]
     for name, (_, options) in {**required, **optional}.items():
         assert options.get("tooltip"), f"input {name} has no tooltip"
     method_options = required["method"][1].get("options") or required["method"][0]
-    assert list(method_options) == ["riflex", "pe", "pi", "ntk", "yarn"]
+    assert list(method_options) == ["riflex", "pe", "pi", "ntk", "yarn", "tasr", "loop"]
     assert required["method"][1]["default"] == "riflex"
     assert required["k"][1]["default"] == 0 and required["s"][1]["default"] == 0.0
     assert optional["safety_factor"][1]["default"] == 0.9 and optional["train_len"][1]["default"] == 0
     # ComfyUI versions whose widgets know "advanced" fold these away; older ones show them plainly
-    advanced_flags = {name: options.get("advanced") for name, (_, options) in optional.items()}
+    advanced_flags = {name: options.get("advanced") for name, (_, options) in optional.items() if name != "axes"}
+    assert optional["axes"][1].get("advanced") is None  # a main choice, not folded away
     assert len(set(advanced_flags.values())) == 1 and set(advanced_flags.values()) <= {True, None}
     assert all(options.get("advanced") is None for _, options in required.values())
     if tuple(int(part) for part in comfy_server.install.version.split(".")[:2]) >= (0, 33):

@@ -54,7 +54,7 @@ def test_layout_and_values_match_the_rotation_formula():
     new_t = axis_frequencies(256.0, 4).clone()
     new_t[1] = 2 * math.pi * 0.9 / 40
     original, base, module = make(new_t)
-    module.test_len = 40
+    module.plan_key = 40
     ids = grid_ids(5, 2, 3)
     out = module(ids)
     assert out.shape == (1, 1, 30, 8, 2, 2) and out.dtype == torch.float32
@@ -63,14 +63,14 @@ def test_layout_and_values_match_the_rotation_formula():
 
 def test_unknown_length_falls_back_to_the_original_module():
     original, _, module = make()
-    module.test_len = None
+    module.plan_key = None
     module(grid_ids(2, 1, 1))
     assert original.calls == 1
 
 
 def test_table_reused_only_for_identical_ids():
     _, _, module = make()
-    module.test_len = 10
+    module.plan_key = 10
     ids = grid_ids(4, 2, 2)
     first = module(ids)
     assert module(ids.clone()) is first  # same positions: cached table
@@ -82,7 +82,7 @@ def test_table_reused_only_for_identical_ids():
 
 def test_cache_is_bounded():
     _, _, module = make()
-    module.test_len = 10
+    module.plan_key = 10
     for t in range(1, 3 * TABLE_CACHE_SIZE):
         module(grid_ids(t, 1, 1))
     assert len(module._tables) == TABLE_CACHE_SIZE
@@ -104,7 +104,7 @@ def test_frequencies_computed_once_per_length(test_len):
         return tuple(axis_frequencies(original.theta, d) for d in original.axes_dim)
 
     module = RIFLExEmbedND(original, plan)
-    module.test_len = test_len
+    module.plan_key = test_len
     for t in (2, 3, 4):
         module(grid_ids(t, 1, 1))
     assert calls == [test_len]
@@ -112,7 +112,7 @@ def test_frequencies_computed_once_per_length(test_len):
 
 def test_clear_tables_frees_every_table():
     _, _, module = make()
-    module.test_len = 10
+    module.plan_key = 10
     module(grid_ids(3, 1, 1))
     module.clear_tables()
     assert len(module._tables) == 0

@@ -59,9 +59,9 @@ def main() -> None:
     token = ((ids[0] == torch.tensor([1.0, 0.0, 0.0], dtype=ids.dtype)).all(dim=-1)).nonzero()[0].item()
     rotation = table[0, 0, token, : d_t // 2].to(torch.float64)
     recovered = torch.atan2(rotation[:, 1, 0], rotation[:, 0, 0])
-    test_len = int(latent_frames)
-    plan = embedder.plan_axes(test_len)
-    module_freqs = embedder.axis_frequencies_on(test_len, torch.device("cpu"))
+    key = (resolved.positions(latent.shape), False)
+    plan = embedder.plan_axes(key)
+    module_freqs = embedder.axis_frequencies_on(key, torch.device("cpu"))
     print(
         json.dumps(
             {
