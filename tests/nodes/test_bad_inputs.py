@@ -58,6 +58,14 @@ REJECTED = [
         "RIFLEx: method 'rope' is unknown; allowed: riflex, pe, pi, ntk, yarn, tasr, loop",
     ),
     ("input-missing", {"s": None}, "s", "Required input is missing"),
+    (
+        "axes-unknown",
+        {"axes": "diagonal"},
+        "axes",
+        "RIFLEx: axes 'diagonal' is unknown; allowed: temporal, spatial, temporal+spatial",
+    ),
+    ("tasr-switch-above-1", {"tasr_switch": 1.5}, "tasr_switch", "RIFLEx: tasr_switch = 1.5 is outside [0, 1]"),
+    ("loop-spatial", {"method": "loop", "axes": "spatial"}, "method", "RIFLEx: method loop is temporal only"),
 ]
 
 # --- fail in the RIFLEx node before sampling: (id, family, model file or None, RIFLEx inputs, text) -----

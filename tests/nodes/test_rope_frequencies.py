@@ -60,8 +60,67 @@ def test_frequencies_used_equal_core_and_formula(
     # the module samples with exactly the core's frequencies
     assert data["module"] == data["planned"]
     # and the table it produced rotates by exactly those angles (float32 table: ~1e-7)
-    assert data["recovered"] == pytest.approx(expected_t, abs=2e-7)
+    assert data["recovered"][0] == pytest.approx(expected_t, abs=2e-7)
     # the input model is untouched and no weight was copied
     assert data["input_model_module_is_original"] and data["input_model_unpatched_module"] == "EmbedND"
     assert data["weights_shared"]
     assert data["tables_after_run"] == 0  # no RoPE table stays in memory after sampling
+
+
+def probe(comfy_install, tiny_models, family, frames, method, k=0, s=0.0, axes="temporal", height=2, width=2, steps=1):
+    tiny = TINY[family]
+    out = run_comfy_script(
+        comfy_install,
+        "probe_frequencies.py",
+        str(tiny_models[tiny["file"]]),
+        str(frames),
+        str(tiny["channels"]),
+        str(tiny["pooled"]),
+        method,
+        str(k),
+        str(s),
+        axes,
+        str(height),
+        str(width),
+        str(steps),
+    )
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def test_spatial_axes_change_as_the_formulas_say_and_time_does_not(comfy_install, tiny_models):
+    # Wan 1.3B-sized family default: trained at 30 x 52 patches; sample 2x the width (latent 60 x 208),
+    # two latent frames to keep the tiny model fast
+    data = probe(comfy_install, tiny_models, "wan21", 2, "ntk", axes="spatial", height=60, width=208)
+    assert data["spatial_train_len"] == [30, 52]
+    t_dim, h_dim, w_dim = data["axes_dims"]
+    assert data["recovered"][0] == pytest.approx(formula(10000.0, t_dim), abs=2e-7)  # time untouched
+    assert data["recovered"][1] == pytest.approx(formula(10000.0, h_dim), abs=2e-7)  # h at its training size
+    s = 104 / 52
+    ntk_w = formula(10000.0 * s ** (w_dim / (w_dim - 2)), w_dim)  # b' = b * s^(d/(d-2))
+    assert data["planned"][2] == pytest.approx(ntk_w, rel=1e-12)
+    assert data["recovered"][2] == pytest.approx(ntk_w, abs=2e-7)
+
+
+def test_temporal_axis_changes_and_spatial_axes_do_not(comfy_install, tiny_models):
+    data = probe(comfy_install, tiny_models, "wan21", 42, "pi", height=4, width=4)
+    t_dim, h_dim, w_dim = data["axes_dims"]
+    assert data["recovered"][0] == pytest.approx([f / 2 for f in formula(10000.0, t_dim)], abs=2e-7)
+    assert data["recovered"][1] == pytest.approx(formula(10000.0, h_dim), abs=2e-7)
+    assert data["recovered"][2] == pytest.approx(formula(10000.0, w_dim), abs=2e-7)
+
+
+def test_tasr_uses_pi_at_the_first_step_and_ntk_at_the_last(comfy_install, tiny_models):
+    data = probe(comfy_install, tiny_models, "hunyuan_video", 66, "tasr", steps=4)
+    assert data["calls"] >= 4
+    base = formula(256.0, 16)
+    assert data["recovered"][0] == pytest.approx([f / 2 for f in base], abs=2e-7)  # PI, s = 66 / 33
+    ntk = formula(256.0 * 2 ** (16 / 14), 16)
+    assert data["recovered_last"][0] == pytest.approx(ntk, abs=2e-7)
+
+
+def test_loop_makes_component_k_turn_exactly_once_over_the_clip(comfy_install, tiny_models):
+    data = probe(comfy_install, tiny_models, "wan21", 61, "loop")
+    expected = formula(10000.0, 44)
+    expected[5] = 2 * math.pi / 61  # period = the clip: frame 61 would be frame 0 again
+    assert data["planned"][0] == pytest.approx(expected, rel=1e-13)
+    assert data["recovered"][0] == pytest.approx(expected, abs=2e-7)

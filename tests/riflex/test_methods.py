@@ -142,7 +142,9 @@ def test_yarn_alpha_must_be_below_beta():
 
 
 def test_unknown_method():
-    with pytest.raises(ValueError, match=r"RIFLEx: unknown method 'rope'; allowed: riflex, pe, pi, ntk, yarn, tasr, loop"):
+    with pytest.raises(
+        ValueError, match=r"RIFLEx: unknown method 'rope'; allowed: riflex, pe, pi, ntk, yarn, tasr, loop"
+    ):
         plan_temporal(HUNYUAN, "rope", 66)
 
 

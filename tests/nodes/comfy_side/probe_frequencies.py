@@ -1,8 +1,9 @@
 """Sample a tiny model through the RIFLEx node in-process and report, as JSON, the
-frequencies its RoPE module really used (recovered from the cos/sin table it produced),
-next to what the core planned. Run with ComfyUI's Python:
+frequencies its RoPE module really used (recovered from the cos/sin table it produced at the
+first and the last model call), next to what the core planned. Run with ComfyUI's Python:
 
     probe_frequencies.py COMFYUI_DIR REPO_DIR MODEL_FILE LATENT_FRAMES CHANNELS POOLED METHOD K S
+                         [AXES [LATENT_HEIGHT LATENT_WIDTH [STEPS]]]
 """
 
 from __future__ import annotations
@@ -14,9 +15,34 @@ import sys
 from load_pack import PACK_NAME, setup
 
 
+def recovered_frequencies(ids, table, axes_dims):
+    """Per axis, theta_j recovered from the rotation the table applies at position 1 of that
+    axis (and 0 on the others): the angle there is theta_j * 1. None for an axis of one position."""
+    import torch
+
+    result, offset = [], 0
+    for axis, dim in enumerate(axes_dims):
+        target = torch.zeros(ids.shape[-1], dtype=ids.dtype)
+        target[axis] = 1.0
+        tokens = ((ids[0] == target).all(dim=-1)).nonzero()
+        if tokens.numel() == 0:
+            result.append(None)
+            offset += dim // 2
+            continue
+        token = tokens[0].item()
+        rotation = table[0, 0, token, offset : offset + dim // 2].to(torch.float64)
+        result.append(torch.atan2(rotation[:, 1, 0], rotation[:, 0, 0]).tolist())
+        offset += dim // 2
+    return result
+
+
 def main() -> None:
     comfyui_dir, repo_dir, model_file, latent_frames, channels, pooled, method, k, s = sys.argv[1:10]
+    axes = sys.argv[10] if len(sys.argv) > 10 else "temporal"
+    height, width = (int(sys.argv[11]), int(sys.argv[12])) if len(sys.argv) > 12 else (2, 2)
+    steps = int(sys.argv[13]) if len(sys.argv) > 13 else 1
     setup(comfyui_dir, repo_dir)
+    import comfy.model_management
     import comfy.sample
     import comfy.sd
     import torch
@@ -28,52 +54,45 @@ def main() -> None:
     model = comfy.sd.load_diffusion_model(model_file)
     resolved = families.resolve_model(model)
     original_module = model.get_model_object(resolved.rope_path)
-    output = rope_node.RIFLExRoPE.execute(
-        model=model, method=method, k=int(k), s=float(s), train_len=0, safety_factor=0.9, yarn_alpha=1.0, yarn_beta=32.0
-    )
+    output = rope_node.RIFLExRoPE.execute(model=model, method=method, k=int(k), s=float(s), axes=axes)
     patched = output.args[0]
     embedder = patched.get_model_object(resolved.rope_path)
     assert isinstance(embedder, embed_nd.RIFLExEmbedND), type(embedder)
 
     calls = []
     embedder.register_forward_hook(
-        lambda module, inputs, out: calls.append((inputs[0].detach().clone(), out.detach().clone()))
+        lambda module, inputs, out: calls.append((inputs[0].detach().clone(), out.detach().clone(), module.plan_key))
     )
 
     generator = torch.Generator().manual_seed(0)
     context = torch.randn((1, 4, 4096), generator=generator)
     extra = {"pooled_output": torch.randn((1, int(pooled)), generator=generator)} if int(pooled) else {}
     cond = [[context, extra]]
-    latent = torch.zeros((1, int(channels), int(latent_frames), 2, 2))
+    latent = torch.zeros((1, int(channels), int(latent_frames), height, width))
     noise = torch.randn(latent.shape, generator=generator)
-    comfy.sample.sample(patched, noise, 1, 1.0, "euler", "simple", cond, cond, latent, disable_pbar=True, seed=0)
-
+    comfy.sample.sample(patched, noise, steps, 1.0, "euler", "simple", cond, cond, latent, disable_pbar=True, seed=0)
     # ComfyUI keeps the patched clone loaded (object patches applied) until another model
     # needs the weights; once it is unloaded the shared model must be back to its own module.
-    import comfy.model_management
-
     comfy.model_management.unload_all_models()
-    ids, table = calls[0]
-    d_t = resolved.spec.temporal_dim
-    # the image token at t = 1, h = w = 0: its angle for component j is theta_j * 1
-    token = ((ids[0] == torch.tensor([1.0, 0.0, 0.0], dtype=ids.dtype)).all(dim=-1)).nonzero()[0].item()
-    rotation = table[0, 0, token, : d_t // 2].to(torch.float64)
-    recovered = torch.atan2(rotation[:, 1, 0], rotation[:, 0, 0])
-    key = (resolved.positions(latent.shape), False)
-    plan = embedder.plan_axes(key)
-    module_freqs = embedder.axis_frequencies_on(key, torch.device("cpu"))
+
+    axes_dims = resolved.spec.axes_dims
+    first, last = calls[0], calls[-1]
     print(
         json.dumps(
             {
                 "family": resolved.family.key,
                 "theta": resolved.spec.theta,
-                "axes_dims": list(resolved.spec.axes_dims),
+                "axes_dims": list(axes_dims),
                 "train_len": resolved.spec.train_len,
+                "spatial_train_len": list(resolved.spec.spatial_train_len),
                 "default_k": resolved.family.default_k,
                 "calls": len(calls),
-                "recovered": recovered.tolist(),
-                "planned": [axis.tolist() for axis in plan],
-                "module": [axis.tolist() for axis in module_freqs],
+                "recovered": recovered_frequencies(first[0], first[1], axes_dims),
+                "recovered_last": recovered_frequencies(last[0], last[1], axes_dims),
+                "keys": [str(first[2]), str(last[2])],
+                "planned": [axis.tolist() for axis in embedder.plan_axes(first[2])],
+                "planned_last": [axis.tolist() for axis in embedder.plan_axes(last[2])],
+                "module": [axis.tolist() for axis in embedder.axis_frequencies_on(first[2], torch.device("cpu"))],
                 "input_model_module_is_original": model.get_model_object(resolved.rope_path) is original_module,
                 "input_model_unpatched_module": type(
                     model.model.diffusion_model.get_submodule(resolved.rope_path.split(".", 1)[1])
