@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..riflex.families import FAMILIES, Family
+from ..riflex.families import FAMILIES, Family, generic_family
 from ..riflex.spec import RopeSpec
 
 __all__ = ["ResolvedModel", "resolve_model", "supported_families_text"]
@@ -23,7 +23,15 @@ SUPPORTED_MODEL_CLASSES: dict[str, tuple[str, str]] = {
     "HunyuanVideo": ("hunyuan_video", "diffusion_model.pe_embedder"),
     "HunyuanVideoI2V": ("hunyuan_video", "diffusion_model.pe_embedder"),
     "HunyuanVideoSkyreelsI2V": ("hunyuan_video", "diffusion_model.pe_embedder"),
+    "HunyuanVideo15": ("hunyuan_video_15", "diffusion_model.pe_embedder"),
+    "Kandinsky5": ("kandinsky5", "diffusion_model.rope_embedder_3d"),
 }
+# where other Flux-style video DiTs keep their EmbedND, for the generic path (train_len given)
+GENERIC_ROPE_PATHS = (
+    "diffusion_model.rope_embedder",
+    "diffusion_model.pe_embedder",
+    "diffusion_model.rope_embedder_3d",
+)
 
 
 def supported_families_text() -> str:
@@ -47,24 +55,55 @@ def resolve_model(model_patcher, train_len: int = 0) -> ResolvedModel:
     what was found and what is supported."""
     base = getattr(model_patcher, "model", None)
     class_name = type(base).__name__
-    if class_name not in SUPPORTED_MODEL_CLASSES:
+    latent_format = getattr(base, "latent_format", None)
+    if getattr(latent_format, "latent_dimensions", 3) < 3:
         raise ValueError(
-            f"RIFLEx: got a {class_name} model; RIFLEx RoPE needs a supported video model: {supported_families_text()}"
+            f"RIFLEx: got a {class_name} model, an image model (its latents have no time axis); RIFLEx RoPE needs "
+            f"a video model: {supported_families_text()}, or another video DiT with an EmbedND RoPE given train_len"
         )
-    family_key, rope_path = SUPPORTED_MODEL_CLASSES[class_name]
-    rope_module = model_patcher.get_model_object(rope_path)
+    if class_name in SUPPORTED_MODEL_CLASSES:
+        family_key, rope_path = SUPPORTED_MODEL_CLASSES[class_name]
+        family = FAMILIES[family_key]
+    else:
+        rope_path = next((p for p in GENERIC_ROPE_PATHS if _is_embed_nd(_get(model_patcher, p), min_axes=3)), None)
+        if rope_path is None:
+            raise ValueError(
+                f"RIFLEx: got a {class_name} model, whose RoPE RIFLEx cannot patch (no Flux-style EmbedND with a "
+                f"time axis); supported: {supported_families_text()}"
+            )
+        if train_len <= 0:
+            raise ValueError(
+                f"RIFLEx: {class_name} is not in RIFLEx's family table; set train_len to its training length in "
+                f"latent frames to use the generic path (known families: {supported_families_text()})"
+            )
+        family = generic_family(class_name, int(getattr(latent_format, "temporal_downscale_ratio", 4) or 4))
+    rope_module = _get(model_patcher, rope_path)
     rope_module = getattr(rope_module, "original", rope_module)  # an earlier RIFLEx patch
-    theta = getattr(rope_module, "theta", None)
-    axes_dims = getattr(rope_module, "axes_dim", None)
-    if theta is None or not axes_dims or len(axes_dims) < 1:
+    if not _is_embed_nd(rope_module):
         raise ValueError(
             f"RIFLEx: the {class_name} model's {rope_path} is a {type(rope_module).__name__}, not the "
             "EmbedND RoPE module RIFLEx patches; another node may have replaced it"
         )
-    family = FAMILIES[family_key]
-    return ResolvedModel(
-        family, rope_path, family.spec(theta=float(theta), axes_dims=tuple(axes_dims), train_len=train_len)
+    diffusion_model = base.diffusion_model
+    width = getattr(diffusion_model, "dim", None) or getattr(diffusion_model, "hidden_size", None)
+    spec = family.spec(
+        theta=float(rope_module.theta), axes_dims=tuple(rope_module.axes_dim), train_len=train_len, model_width=width
     )
+    patch_size = tuple(int(p) for p in getattr(diffusion_model, "patch_size", (1, 2, 2)))
+    return ResolvedModel(family, rope_path, spec, patch_size if len(patch_size) == 3 else (1, 2, 2))
+
+
+def _get(model_patcher, path: str):
+    try:
+        return model_patcher.get_model_object(path)
+    except AttributeError:
+        return None
+
+
+def _is_embed_nd(module, min_axes: int = 1) -> bool:
+    module = getattr(module, "original", module)
+    axes = getattr(module, "axes_dim", None)
+    return getattr(module, "theta", None) is not None and axes is not None and len(axes) >= min_axes
 
 
 def resolve_model_or_family(model_patcher, family_key: str, train_len: int = 0) -> ResolvedModel:

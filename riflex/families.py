@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from .spec import RopeSpec
 
-__all__ = ["FAMILIES", "Family", "family_names", "get_family"]
+__all__ = ["FAMILIES", "Family", "family_names", "generic_family", "get_family"]
 
 
 @dataclass(frozen=True)
@@ -46,17 +46,13 @@ class Family:
         """The RopeSpec of this family, with theta/dims from the model when given, an optional
         training-length override in latent frames (0 = the family's own) and the model's hidden
         width (some families trained their larger models at a higher resolution)."""
-        probe = RopeSpec(
-            theta=self.theta,
-            axes_dims=self.axes_dims,
-            train_len=1,
-            temporal_compression=self.temporal_compression,
-            temporal_patch=self.temporal_patch,
-        )
+        if not train_len:
+            latent = (self.train_frames - 1) // self.temporal_compression + 1
+            train_len = -(-latent // self.temporal_patch)
         return RopeSpec(
             theta=self.theta if theta is None else float(theta),
             axes_dims=tuple(self.axes_dims if axes_dims is None else axes_dims),
-            train_len=train_len or probe.positions_from_pixel_frames(self.train_frames),
+            train_len=train_len,
             temporal_compression=self.temporal_compression,
             temporal_patch=self.temporal_patch,
             spatial_train_len=self.spatial_train_for(model_width),
@@ -123,12 +119,65 @@ FAMILIES: dict[str, Family] = {
             spatial_train=(45, 80),
             spatial_source="HunyuanVideo README: 720p (1280x720) 129 frames; VAE 8x, patch 2 -> 45 x 80",
         ),
+        Family(
+            key="hunyuan_video_15",
+            display_name="HunyuanVideo 1.5 (T2V, I2V)",
+            # HunyuanVideo-1.5 README / generate.py: video_length 121 (5 s at 24 fps); its VAE
+            # compresses time 4x (and space 16x) -> 31 latent frames.
+            train_frames=121,
+            temporal_compression=4,
+            temporal_patch=1,
+            default_k=4,
+            theta=256.0,
+            axes_dims=(16, 56, 56),
+            train_source="HunyuanVideo-1.5 README, generate.py --video_length 121; 4x temporal VAE -> 31 latent",
+            k_source=(
+                "k = 4, period 50.3 latent frames: 1.5 keeps 1.0's RoPE (theta 256, d_t 16, the paper's k = 4), and "
+                "estimate_k agrees: component 3 (period 25.1) turns within the 31 trained frames, component 4 does not"
+            ),
+        ),
+        Family(
+            key="kandinsky5",
+            display_name="Kandinsky 5.0 Video (Lite/Pro T2V, I2V)",
+            # Kandinsky-5 README: "5s checkpoints ... up to 5 seconds", 24 fps -> 121 frames; the
+            # HunyuanVideo VAE compresses time 4x -> 31 latent. The 10 s checkpoints (241 frames,
+            # 61 latent) share the model class: set train_len = 61 for them.
+            train_frames=121,
+            temporal_compression=4,
+            temporal_patch=1,
+            default_k=3,
+            theta=10000.0,
+            axes_dims=(16, 24, 24),
+            train_source="Kandinsky-5 README: 5 s checkpoints at 24 fps = 121 frames; HunyuanVideo VAE 4x -> 31 latent",
+            k_source=(
+                "k = 3, period 62.8 latent frames, derived (no loop frame is published): with theta 10000 and "
+                "d_t 16 the periods are 6.3, 19.9, 62.8; component 3 is the first that never completes a period "
+                "in the 31 trained frames (nor in the 61 of the 10 s checkpoints)"
+            ),
+        ),
     )
 }
 
 
 def family_names() -> list[str]:
     return list(FAMILIES)
+
+
+def generic_family(class_name: str, temporal_compression: int) -> Family:
+    """A model RIFLEx has no table entry for, but whose RoPE has a time axis: the user gives
+    the training length (train_len); k is estimated from it (estimate_k)."""
+    return Family(
+        key="generic",
+        display_name=f"{class_name} (generic EmbedND path)",
+        train_frames=1,  # unused: the generic path always takes train_len from the user
+        temporal_compression=temporal_compression,
+        temporal_patch=1,
+        default_k=0,
+        theta=10000.0,
+        axes_dims=(),
+        train_source="given by the user (train_len)",
+        k_source="estimated: the first component whose period exceeds train_len",
+    )
 
 
 def get_family(key: str) -> Family:

@@ -4,9 +4,16 @@ from __future__ import annotations
 
 # per tiny family: model file, conditioning pooled width, latent channels
 TINY = {
-    "wan21": {"file": "riflex_tiny_wan21.safetensors", "pooled": 0, "channels": 16},
-    "wan22_5b": {"file": "riflex_tiny_wan22_5b.safetensors", "pooled": 0, "channels": 48},
-    "hunyuan_video": {"file": "riflex_tiny_hunyuan_video.safetensors", "pooled": 768, "channels": 16},
+    "wan21": {"file": "riflex_tiny_wan21.safetensors", "pooled": 0, "channels": 16, "context": 4096},
+    "wan22_5b": {"file": "riflex_tiny_wan22_5b.safetensors", "pooled": 0, "channels": 48, "context": 4096},
+    "hunyuan_video": {"file": "riflex_tiny_hunyuan_video.safetensors", "pooled": 768, "channels": 16, "context": 4096},
+    "hunyuan_video_15": {
+        "file": "riflex_tiny_hunyuan_video_15.safetensors",
+        "pooled": 0,
+        "channels": 32,
+        "context": 3584,
+    },
+    "kandinsky5": {"file": "riflex_tiny_kandinsky5.safetensors", "pooled": 768, "channels": 16, "context": 3584},
 }
 
 RIFLEX_DEFAULTS = {
@@ -53,7 +60,7 @@ def video_prompt(
         "loader": {"class_type": "UNETLoader", "inputs": {"unet_name": tiny["file"], "weight_dtype": "default"}},
         "cond": {
             "class_type": "RIFLExTestConditioning",
-            "inputs": {"tokens": 4, "width": 4096, "pooled_width": tiny["pooled"], "seed": 1},
+            "inputs": {"tokens": 4, "width": tiny["context"], "pooled_width": tiny["pooled"], "seed": 1},
         },
         "latent": {
             "class_type": "RIFLExTestEmptyLatent",

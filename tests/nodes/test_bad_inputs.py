@@ -96,7 +96,7 @@ FAILS = [
         "wan21",
         "riflex_tiny_hunyuan_image.safetensors",
         {},
-        "RIFLEx: got a HunyuanImage21 model; RIFLEx RoPE needs a supported video model: Wan 2.1",
+        "RIFLEx: got a HunyuanImage21 model, an image model (its latents have no time axis); RIFLEx RoPE needs a video model: Wan 2.1",
     ),
     (
         "rope-module-replaced",

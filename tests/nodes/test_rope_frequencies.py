@@ -26,6 +26,8 @@ CASES = [
     ("hunyuan_video", 66, "riflex", 3, 0.0, (256.0, 16), lambda f: {2: 0.9 * 2 * math.pi / 66}),  # explicit k
     ("wan21", 41, "riflex", 0, 0.0, (10000.0, 44), lambda f: {}),  # 41 < 0.9 * 50.96: no change
     ("hunyuan_video", 66, "pi", 0, 0.0, (256.0, 16), lambda f: {j: v / 2 for j, v in enumerate(f)}),
+    ("hunyuan_video_15", 62, "riflex", 0, 0.0, (256.0, 16), lambda f: {3: 0.9 * 2 * math.pi / 62}),
+    ("kandinsky5", 70, "riflex", 0, 0.0, (10000.0, 16), lambda f: {2: 0.9 * 2 * math.pi / 70}),
     ("wan21", 42, "pi", 0, 3.0, (10000.0, 44), lambda f: {j: v / 3 for j, v in enumerate(f)}),
 ]
 
@@ -45,6 +47,7 @@ def test_frequencies_used_equal_core_and_formula(
         method,
         str(k),
         str(s),
+        f"context={tiny['context']}",
     )
     data = json.loads(out.strip().splitlines()[-1])
     base, d_t = axis
@@ -67,7 +70,9 @@ def test_frequencies_used_equal_core_and_formula(
     assert data["tables_after_run"] == 0  # no RoPE table stays in memory after sampling
 
 
-def probe(comfy_install, tiny_models, family, frames, method, k=0, s=0.0, axes="temporal", height=2, width=2, steps=1):
+def probe(
+    comfy_install, tiny_models, family, frames, method, k=0, s=0.0, axes="temporal", height=2, width=2, steps=1, **extra
+):
     tiny = TINY[family]
     out = run_comfy_script(
         comfy_install,
@@ -83,6 +88,8 @@ def probe(comfy_install, tiny_models, family, frames, method, k=0, s=0.0, axes="
         str(height),
         str(width),
         str(steps),
+        f"context={tiny['context']}",
+        *(f"{key}={value}" for key, value in extra.items()),
     )
     return json.loads(out.strip().splitlines()[-1])
 
@@ -123,4 +130,19 @@ def test_loop_makes_component_k_turn_exactly_once_over_the_clip(comfy_install, t
     expected = formula(10000.0, 44)
     expected[5] = 2 * math.pi / 61  # period = the clip: frame 61 would be frame 0 again
     assert data["planned"][0] == pytest.approx(expected, rel=1e-13)
+    assert data["recovered"][0] == pytest.approx(expected, abs=2e-7)
+
+
+def test_generic_path_needs_train_len_and_then_estimates_k(comfy_install, tiny_models):
+    # a video DiT with an EmbedND RoPE that the family table does not know
+    refused = probe(comfy_install, tiny_models, "wan21", 61, "riflex", class_name="SomeNewVideoDiT")
+    assert refused["error"].startswith(
+        "RIFLEx: SomeNewVideoDiT is not in RIFLEx's family table; set train_len to its training length"
+    )
+    data = probe(comfy_install, tiny_models, "wan21", 61, "riflex", class_name="SomeNewVideoDiT", train_len=21)
+    assert data["family"] == "generic"
+    # k estimated: the first component whose period exceeds 21 latent frames is j = 4 (period 22.06)
+    expected = formula(10000.0, 44)
+    assert 2 * math.pi / expected[2] < 21 < 2 * math.pi / expected[3]
+    expected[3] = 0.9 * 2 * math.pi / 61
     assert data["recovered"][0] == pytest.approx(expected, abs=2e-7)

@@ -12,10 +12,16 @@ from prompts import video_prompt
 
 pytestmark = pytest.mark.comfyui
 
-FAMILIES = ["wan21", "wan22_5b", "hunyuan_video"]
-# component k's period in latent frames: Wan j=6 of (10000, 44); HunyuanVideo j=4 of (256, 16)
-PERIOD_K = {"wan21": 2 * math.pi / 10000 ** (-10 / 44), "hunyuan_video": 2 * math.pi / 256 ** (-6 / 16)}
-PERIOD_K["wan22_5b"] = PERIOD_K["wan21"]
+FAMILIES = ["wan21", "wan22_5b", "hunyuan_video", "hunyuan_video_15", "kandinsky5"]
+# component k's period in latent frames, theta_k = b^(-2(k-1)/d_t): Wan k=6 of (10000, 44);
+# HunyuanVideo 1.0 and 1.5 k=4 of (256, 16); Kandinsky 5 k=3 of (10000, 16)
+PERIOD_K = {
+    "wan21": 2 * math.pi / 10000 ** (-10 / 44),
+    "wan22_5b": 2 * math.pi / 10000 ** (-10 / 44),
+    "hunyuan_video": 2 * math.pi / 256 ** (-6 / 16),
+    "hunyuan_video_15": 2 * math.pi / 256 ** (-6 / 16),
+    "kandinsky5": 2 * math.pi / 10000 ** (-4 / 16),
+}
 
 
 def test_node_schema(comfy_server):

@@ -3,7 +3,10 @@ frequencies its RoPE module really used (recovered from the cos/sin table it pro
 first and the last model call), next to what the core planned. Run with ComfyUI's Python:
 
     probe_frequencies.py COMFYUI_DIR REPO_DIR MODEL_FILE LATENT_FRAMES CHANNELS POOLED METHOD K S
-                         [AXES [LATENT_HEIGHT LATENT_WIDTH [STEPS]]]
+                         [AXES [LATENT_HEIGHT LATENT_WIDTH [STEPS]]] [class_name=NAME] [train_len=N] [context=WIDTH]
+
+class_name renames the loaded model's class (a video DiT RIFLEx has no table entry for: the
+generic path); train_len is passed to the node.
 """
 
 from __future__ import annotations
@@ -37,10 +40,12 @@ def recovered_frequencies(ids, table, axes_dims):
 
 
 def main() -> None:
-    comfyui_dir, repo_dir, model_file, latent_frames, channels, pooled, method, k, s = sys.argv[1:10]
-    axes = sys.argv[10] if len(sys.argv) > 10 else "temporal"
-    height, width = (int(sys.argv[11]), int(sys.argv[12])) if len(sys.argv) > 12 else (2, 2)
-    steps = int(sys.argv[13]) if len(sys.argv) > 13 else 1
+    options = dict(arg.split("=", 1) for arg in sys.argv[1:] if "=" in arg)
+    argv = [arg for arg in sys.argv if "=" not in arg]
+    comfyui_dir, repo_dir, model_file, latent_frames, channels, pooled, method, k, s = argv[1:10]
+    axes = argv[10] if len(argv) > 10 else "temporal"
+    height, width = (int(argv[11]), int(argv[12])) if len(argv) > 12 else (2, 2)
+    steps = int(argv[13]) if len(argv) > 13 else 1
     setup(comfyui_dir, repo_dir)
     import comfy.model_management
     import comfy.sample
@@ -52,9 +57,18 @@ def main() -> None:
     embed_nd = importlib.import_module(f"{PACK_NAME}.riflex.embed_nd")
 
     model = comfy.sd.load_diffusion_model(model_file)
-    resolved = families.resolve_model(model)
+    if "class_name" in options:
+        model.model.__class__ = type(options["class_name"], (type(model.model),), {})
+    train_len = int(options.get("train_len", 0))
+    try:
+        output = rope_node.RIFLExRoPE.execute(
+            model=model, method=method, k=int(k), s=float(s), axes=axes, train_len=train_len
+        )
+    except ValueError as error:
+        print(json.dumps({"error": str(error)}))
+        return
+    resolved = families.resolve_model(model, train_len=train_len)
     original_module = model.get_model_object(resolved.rope_path)
-    output = rope_node.RIFLExRoPE.execute(model=model, method=method, k=int(k), s=float(s), axes=axes)
     patched = output.args[0]
     embedder = patched.get_model_object(resolved.rope_path)
     assert isinstance(embedder, embed_nd.RIFLExEmbedND), type(embedder)
@@ -65,8 +79,8 @@ def main() -> None:
     )
 
     generator = torch.Generator().manual_seed(0)
-    context = torch.randn((1, 4, 4096), generator=generator)
-    extra = {"pooled_output": torch.randn((1, int(pooled)), generator=generator)} if int(pooled) else {}
+    context = torch.randn((1, 4, int(options.get("context", 4096))), generator=generator)
+    extra = {"pooled_output": torch.randn((1, int(pooled)), generator=generator) if int(pooled) else None}
     cond = [[context, extra]]
     latent = torch.zeros((1, int(channels), int(latent_frames), height, width))
     noise = torch.randn(latent.shape, generator=generator)

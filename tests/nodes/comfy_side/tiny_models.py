@@ -18,7 +18,7 @@ import torch
 
 # hunyuan_image: HunyuanVideo's classes without vector_in, which ComfyUI detects as the
 # HunyuanImage 2.1 image model (on 0.8 and 0.33 alike): the "not a video model" case.
-TINY_FAMILIES = ("wan21", "wan22_5b", "hunyuan_video", "hunyuan_image")
+TINY_FAMILIES = ("wan21", "wan22_5b", "hunyuan_video", "hunyuan_video_15", "kandinsky5", "hunyuan_image")
 
 
 def _randomize(module: torch.nn.Module, seed: int) -> None:
@@ -56,6 +56,55 @@ def build(family: str) -> torch.nn.Module:
             num_layers=1,
             operations=ops,
             dtype=torch.float32,
+        )
+    elif family == "kandinsky5":
+        from comfy.ldm.kandinsky5.model import Kandinsky5
+
+        # head dim = sum(axes_dims) = 64 (Lite's split), so 128 channels = 2 heads
+        model = Kandinsky5(
+            in_visual_dim=16,
+            out_visual_dim=16,
+            in_text_dim=3584,
+            in_text_dim2=768,
+            time_dim=64,
+            model_dim=128,
+            ff_dim=64,
+            visual_embed_dim=132,
+            patch_size=(1, 2, 2),
+            num_text_blocks=1,
+            num_visual_blocks=1,
+            axes_dims=(16, 24, 24),
+            operations=ops,
+            dtype=torch.float32,
+        )
+    elif family == "hunyuan_video_15":
+        from comfy.ldm.hunyuan_video import model as hunyuan
+
+        # what detection needs for 1.5: cond_type_embedding and vision_in (1152), 65 in / 32 out, patch 1
+        config = dict(
+            in_channels=65,
+            out_channels=32,
+            vec_in_dim=None,
+            context_in_dim=3584,
+            hidden_size=256,
+            mlp_ratio=4.0,
+            num_heads=2,
+            depth=1,
+            depth_single_blocks=1,
+            axes_dim=[16, 56, 56],
+            theta=256,
+            patch_size=[1, 1, 1],
+            qkv_bias=True,
+            guidance_embed=False,
+            byt5=False,
+            meanflow=False,
+            use_cond_type_embedding=True,
+            vision_in_dim=1152,
+            meanflow_sum=True,
+        )
+        accepted = {field.name for field in dataclasses.fields(hunyuan.HunyuanVideoParams)}
+        model = hunyuan.HunyuanVideo(
+            operations=ops, dtype=torch.float32, **{k: v for k, v in config.items() if k in accepted}
         )
     elif family in ("hunyuan_video", "hunyuan_image"):
         from comfy.ldm.hunyuan_video import model as hunyuan

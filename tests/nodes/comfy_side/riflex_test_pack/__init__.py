@@ -31,9 +31,8 @@ class RIFLExTestConditioning:
     def make(self, tokens, width, pooled_width, seed):
         generator = torch.Generator().manual_seed(seed)
         context = torch.randn((1, tokens, width), generator=generator)
-        extra = {}
-        if pooled_width:
-            extra["pooled_output"] = torch.randn((1, pooled_width), generator=generator)
+        # HunyuanVideo-style models read pooled_output unconditionally: None when there is none
+        extra = {"pooled_output": torch.randn((1, pooled_width), generator=generator) if pooled_width else None}
         return ([[context, extra]],)
 
 
