@@ -26,6 +26,16 @@ SUPPORTED_MODEL_CLASSES: dict[str, tuple[str, str]] = {
     "HunyuanVideo15": ("hunyuan_video_15", "diffusion_model.pe_embedder"),
     "Kandinsky5": ("kandinsky5", "diffusion_model.rope_embedder_3d"),
 }
+# video models RIFLEx knows but cannot patch yet, and why (their RoPE is not an EmbedND)
+NOT_PATCHABLE: dict[str, str] = {
+    "GenmoMochi": "Mochi's RoPE frequencies are learned and mixed across the t, h and w axes, so there is no "
+    "single temporal component to slow down: RIFLEx does not apply",
+    "CogVideoX": "CogVideoX computes its RoPE in a method (not an EmbedND module); not supported yet",
+    "LTXV": "LTX-Video shares one frequency grid across t, h, w with positions in normalised pixel units; not supported yet",
+    "LTXAV": "LTX-2 shares one frequency grid across t, h, w with positions in normalised pixel units; not supported yet",
+    "CosmosVideo": "Cosmos uses rotate-half RoPE with fps-scaled time positions; not supported yet",
+    "CosmosPredict2": "Cosmos Predict2 uses rotate-half RoPE with fps-scaled time positions; not supported yet",
+}
 # where other Flux-style video DiTs keep their EmbedND, for the generic path (train_len given)
 GENERIC_ROPE_PATHS = (
     "diffusion_model.rope_embedder",
@@ -60,6 +70,10 @@ def resolve_model(model_patcher, train_len: int = 0) -> ResolvedModel:
         raise ValueError(
             f"RIFLEx: got a {class_name} model, an image model (its latents have no time axis); RIFLEx RoPE needs "
             f"a video model: {supported_families_text()}, or another video DiT with an EmbedND RoPE given train_len"
+        )
+    if class_name in NOT_PATCHABLE:
+        raise ValueError(
+            f"RIFLEx: got a {class_name} model: {NOT_PATCHABLE[class_name]}; supported: {supported_families_text()}"
         )
     if class_name in SUPPORTED_MODEL_CLASSES:
         family_key, rope_path = SUPPORTED_MODEL_CLASSES[class_name]

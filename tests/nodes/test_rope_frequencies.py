@@ -146,3 +146,11 @@ def test_generic_path_needs_train_len_and_then_estimates_k(comfy_install, tiny_m
     assert 2 * math.pi / expected[2] < 21 < 2 * math.pi / expected[3]
     expected[3] = 0.9 * 2 * math.pi / 61
     assert data["recovered"][0] == pytest.approx(expected, abs=2e-7)
+
+
+def test_known_video_models_without_an_embed_nd_say_why(comfy_install, tiny_models):
+    # a model ComfyUI calls GenmoMochi (here: the tiny Wan under that class name)
+    refused = probe(comfy_install, tiny_models, "wan21", 61, "riflex", class_name="GenmoMochi")
+    assert refused["error"].startswith(
+        "RIFLEx: got a GenmoMochi model: Mochi's RoPE frequencies are learned and mixed across the t, h and w axes"
+    )
