@@ -1,8 +1,9 @@
 """Which loaded ComfyUI models RIFLEx can patch, and where their RoPE module lives.
 
-Resolution is by the exact `model_base` class of the loaded model: subclasses that call the
-RoPE module differently (Wan S2V, HuMo, Animate; HunyuanVideo 1.5) are not assumed to work
-until they are added here. Theta and the per-axis dims are read from the model's own module.
+Resolution is by the exact `model_base` class of the loaded model. Subclasses not in the
+table (Wan S2V, HuMo, Animate, ...) are not assumed to share their parent's training length:
+they take the generic path, which asks the user for train_len. Image models are refused by
+their latent format. Theta and the per-axis dims are always read from the model's own module.
 """
 
 from __future__ import annotations

@@ -41,7 +41,11 @@ class RIFLExRoPE(io.ComfyNode):
                 f"length is read from the latent at sampling time. Supported: {supported_families_text()}."
             ),
             inputs=[
-                io.Model.Input("model", tooltip="A loaded Wan 2.1/2.2 or HunyuanVideo diffusion model."),
+                io.Model.Input(
+                    "model",
+                    tooltip="A loaded video diffusion model: Wan 2.1/2.2, HunyuanVideo 1.0/1.5, Kandinsky 5, or another "
+                    "video DiT with an EmbedND RoPE (then set train_len).",
+                ),
                 io.Combo.Input("method", options=list(METHODS), default="riflex", tooltip=METHOD_TOOLTIP),
                 io.Int.Input(
                     "k",
