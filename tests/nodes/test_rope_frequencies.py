@@ -36,20 +36,7 @@ CASES = [
 def test_frequencies_used_equal_core_and_formula(
     comfy_install, tiny_models, family, frames, method, k, s, axis, change
 ):
-    tiny = TINY[family]
-    out = run_comfy_script(
-        comfy_install,
-        "probe_frequencies.py",
-        str(tiny_models[tiny["file"]]),
-        str(frames),
-        str(tiny["channels"]),
-        str(tiny["pooled"]),
-        method,
-        str(k),
-        str(s),
-        f"context={tiny['context']}",
-    )
-    data = json.loads(out.strip().splitlines()[-1])
+    data = probe(comfy_install, tiny_models, family, frames, method, k=k, s=s)
     base, d_t = axis
     assert data["theta"] == base and data["axes_dims"][0] == d_t  # read from the model's own module
 

@@ -21,6 +21,30 @@ import torch
 TINY_FAMILIES = ("wan21", "wan22_5b", "hunyuan_video", "hunyuan_video_15", "kandinsky5", "hunyuan_image")
 
 
+# HunyuanVideo's smallest detectable shape (head dim 128 fixed: 256 channels = 2 heads, MLP ratio 4)
+_HUNYUAN_TINY = dict(
+    in_channels=16,
+    out_channels=16,
+    vec_in_dim=768,
+    context_in_dim=4096,
+    hidden_size=256,
+    mlp_ratio=4.0,
+    num_heads=2,
+    depth=1,
+    depth_single_blocks=1,
+    axes_dim=[16, 56, 56],
+    theta=256,
+    patch_size=[1, 2, 2],
+    qkv_bias=True,
+    guidance_embed=True,
+    byt5=False,
+    meanflow=False,
+    use_cond_type_embedding=False,
+    vision_in_dim=None,
+    meanflow_sum=False,
+)
+
+
 def _randomize(module: torch.nn.Module, seed: int) -> None:
     # comfy.ops.disable_weight_init leaves weights uninitialised: give them small random values.
     generator = torch.Generator().manual_seed(seed)
@@ -77,59 +101,26 @@ def build(family: str) -> torch.nn.Module:
             operations=ops,
             dtype=torch.float32,
         )
-    elif family == "hunyuan_video_15":
+    elif family in ("hunyuan_video", "hunyuan_video_15", "hunyuan_image"):
         from comfy.ldm.hunyuan_video import model as hunyuan
 
-        # what detection needs for 1.5: cond_type_embedding and vision_in (1152), 65 in / 32 out, patch 1
-        config = dict(
-            in_channels=65,
-            out_channels=32,
-            vec_in_dim=None,
-            context_in_dim=3584,
-            hidden_size=256,
-            mlp_ratio=4.0,
-            num_heads=2,
-            depth=1,
-            depth_single_blocks=1,
-            axes_dim=[16, 56, 56],
-            theta=256,
-            patch_size=[1, 1, 1],
-            qkv_bias=True,
-            guidance_embed=False,
-            byt5=False,
-            meanflow=False,
-            use_cond_type_embedding=True,
-            vision_in_dim=1152,
-            meanflow_sum=True,
-        )
-        accepted = {field.name for field in dataclasses.fields(hunyuan.HunyuanVideoParams)}
-        model = hunyuan.HunyuanVideo(
-            operations=ops, dtype=torch.float32, **{k: v for k, v in config.items() if k in accepted}
-        )
-    elif family in ("hunyuan_video", "hunyuan_image"):
-        from comfy.ldm.hunyuan_video import model as hunyuan
-
-        config = dict(
-            in_channels=16,
-            out_channels=16,
-            vec_in_dim=768 if family == "hunyuan_video" else None,
-            context_in_dim=4096,
-            hidden_size=256,
-            mlp_ratio=4.0,
-            num_heads=2,
-            depth=1,
-            depth_single_blocks=1,
-            axes_dim=[16, 56, 56],
-            theta=256,
-            patch_size=[1, 2, 2],
-            qkv_bias=True,
-            guidance_embed=family == "hunyuan_video",
-            byt5=False,
-            meanflow=False,
-            use_cond_type_embedding=False,
-            vision_in_dim=None,
-            meanflow_sum=False,
-        )
+        if family == "hunyuan_video_15":
+            # what detection needs for 1.5: cond_type_embedding and vision_in (1152), 65 in / 32 out, patch 1
+            config = dict(
+                _HUNYUAN_TINY,
+                in_channels=65,
+                out_channels=32,
+                vec_in_dim=None,
+                context_in_dim=3584,
+                patch_size=[1, 1, 1],
+                guidance_embed=False,
+                use_cond_type_embedding=True,
+                vision_in_dim=1152,
+                meanflow_sum=True,
+            )
+        else:  # without vector_in and guidance_in ComfyUI takes it for HunyuanImage 2.1
+            config = dict(_HUNYUAN_TINY, vec_in_dim=768 if family == "hunyuan_video" else None)
+            config["guidance_embed"] = family == "hunyuan_video"
         accepted = {field.name for field in dataclasses.fields(hunyuan.HunyuanVideoParams)}
         model = hunyuan.HunyuanVideo(
             operations=ops, dtype=torch.float32, **{k: v for k, v in config.items() if k in accepted}
