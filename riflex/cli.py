@@ -116,11 +116,64 @@ def _run_inspect(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("run", help="submit an API-format workflow to a running ComfyUI and wait for it")
+    p.add_argument("workflow", help="API-format workflow JSON (ComfyUI: Workflow > Export (API))")
+    p.add_argument("--server", default="http://127.0.0.1:8188", help="ComfyUI address (default %(default)s)")
+    p.add_argument("--set", action="append", default=[], metavar="NODE.INPUT=VALUE", help="override an input")
+    p.add_argument("--frames", type=int, help="video length in pixel frames: sets every `length` input")
+    p.add_argument("--method", choices=list(METHODS), help="sets the method of every RIFLEx RoPE node")
+    p.add_argument(
+        "--sweep",
+        metavar="KEY=V1,V2,...",
+        help="one prompt per value; KEY is method, frames or NODE.INPUT (e.g. method=pe,riflex)",
+    )
+    p.add_argument("--timeout", type=float, default=3600.0, help="seconds to wait for each prompt")
+    p.set_defaults(run=_run_workflow)
+
+
+def _run_workflow(args: argparse.Namespace) -> int:
+    from .run_client import ComfyError, apply_overrides, run_prompt
+
+    try:
+        with open(args.workflow) as handle:
+            workflow = json.load(handle)
+    except (OSError, json.JSONDecodeError) as error:
+        print(f"RIFLEx: cannot read the workflow {args.workflow}: {error}", file=sys.stderr)
+        return 2
+    if "nodes" in workflow and "links" in workflow:
+        print("RIFLEx: this is a UI-format workflow; export it with Workflow > Export (API)", file=sys.stderr)
+        return 2
+    runs = [(None, args.set, args.frames, args.method)]
+    if args.sweep:
+        key, _, values = args.sweep.partition("=")
+        runs = []
+        for value in values.split(","):
+            if key == "method":
+                runs.append((value, args.set, args.frames, value))
+            elif key == "frames":
+                runs.append((value, args.set, int(value), args.method))
+            else:
+                runs.append((value, [*args.set, f"{key}={value}"], args.frames, args.method))
+    try:
+        for label, sets, frames, method in runs:
+            prompt = apply_overrides(workflow, sets, frames=frames, method=method)
+            if label is not None:
+                print(f"{args.sweep.partition('=')[0]} = {label}:")
+            for line in run_prompt(args.server, prompt, timeout=args.timeout):
+                print(f"  {line}")
+    except ComfyError as error:
+        print(error, file=sys.stderr)
+        return error.exit_code
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m riflex", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     _inspect_parser(sub)
     _check_video_parser(sub)
+    _run_parser(sub)
     args = parser.parse_args(argv)
     try:
         return args.run(args)
