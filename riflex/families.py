@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .spec import RopeSpec
+from .spec import RopeSpec, positions_from_pixel_frames
 
-__all__ = ["FAMILIES", "Family", "family_names", "generic_family", "get_family"]
+__all__ = ["FAMILIES", "Family", "generic_family", "get_family"]
 
 
 @dataclass(frozen=True)
@@ -47,8 +47,7 @@ class Family:
         training-length override in latent frames (0 = the family's own) and the model's hidden
         width (some families trained their larger models at a higher resolution)."""
         if not train_len:
-            latent = (self.train_frames - 1) // self.temporal_compression + 1
-            train_len = -(-latent // self.temporal_patch)
+            train_len = positions_from_pixel_frames(self.train_frames, self.temporal_compression, self.temporal_patch)
         return RopeSpec(
             theta=self.theta if theta is None else float(theta),
             axes_dims=tuple(self.axes_dims if axes_dims is None else axes_dims),
@@ -157,10 +156,6 @@ FAMILIES: dict[str, Family] = {
         ),
     )
 }
-
-
-def family_names() -> list[str]:
-    return list(FAMILIES)
 
 
 def generic_family(class_name: str, temporal_compression: int) -> Family:

@@ -64,12 +64,18 @@ class TemporalPlan:
     method: str
     spec: RopeSpec
     test_len: int
-    s: float
-    k: int
+    params: MethodParams  # as applied: k resolved from auto, s measured when auto
     freqs_before: torch.Tensor  # float64, d_t/2
     freqs_after: torch.Tensor
-    params: MethodParams = MethodParams()
     axis: int = 0  # 0 = time (spec.train_len in latent frames); 1, 2 = h, w (in patches)
+
+    @property
+    def s(self) -> float:
+        return self.params.s
+
+    @property
+    def k(self) -> int:
+        return self.params.k
 
     @property
     def changed(self) -> bool:
@@ -192,7 +198,7 @@ def plan_temporal(
     )
     validate_params(method, params, n_components)
     freqs_after = METHODS[method].apply(freqs_before, float(spec.train_len), float(test_len), params)
-    return TemporalPlan(method, spec, test_len, params.s, intrinsic_k, freqs_before, freqs_after, params=params)
+    return TemporalPlan(method, spec, test_len, params, freqs_before, freqs_after)
 
 
 def plan_spatial(spec: RopeSpec, axis: int, test_len: int, method: str, **settings) -> TemporalPlan:

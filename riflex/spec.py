@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["RopeSpec"]
+__all__ = ["RopeSpec", "positions_from_pixel_frames"]
+
+
+def positions_from_pixel_frames(pixel_frames: int, temporal_compression: int, temporal_patch: int = 1) -> int:
+    """Pixel frames -> time positions, as the causal VAE (first latent frame holds one pixel
+    frame) and the patch embedding (padded up to a whole patch) count them."""
+    if pixel_frames < 1:
+        raise ValueError(f"RIFLEx: frames must be >= 1, got {pixel_frames}")
+    latent = (pixel_frames - 1) // temporal_compression + 1
+    return -(-latent // temporal_patch)
 
 
 @dataclass(frozen=True)
@@ -39,11 +48,7 @@ class RopeSpec:
         return self.axes_dims[0] // 2
 
     def positions_from_pixel_frames(self, pixel_frames: int) -> int:
-        """Pixel frames -> time positions, as the causal VAE and the patch embedding count them."""
-        if pixel_frames < 1:
-            raise ValueError(f"RIFLEx: frames must be >= 1, got {pixel_frames}")
-        latent = (pixel_frames - 1) // self.temporal_compression + 1
-        return self.positions_from_latent_frames(latent)
+        return positions_from_pixel_frames(pixel_frames, self.temporal_compression, self.temporal_patch)
 
     def positions_from_latent_frames(self, latent_frames: int) -> int:
         # ComfyUI pads the latent up to a whole patch (comfy.ldm.common_dit.pad_to_patch_size).
