@@ -1,7 +1,7 @@
 """Which loaded ComfyUI models RIFLEx can patch, and where their RoPE module lives.
 
 Resolution is by the exact `model_base` class of the loaded model. Subclasses not in the
-table (Wan S2V, HuMo, Animate, ...) are not assumed to share their parent's training length:
+table (Wan SCAIL, Animate 2, ...) are not assumed to share their parent's training length:
 they take the generic path, which asks the user for train_len. Image models are refused by
 their latent format. Theta and the per-axis dims are always read from the model's own module.
 """
@@ -26,6 +26,9 @@ SUPPORTED_MODEL_CLASSES: dict[str, tuple[str, str]] = {
     "HunyuanVideoSkyreelsI2V": ("hunyuan_video", "diffusion_model.pe_embedder"),
     "HunyuanVideo15": ("hunyuan_video_15", "diffusion_model.pe_embedder"),
     "Kandinsky5": ("kandinsky5", "diffusion_model.rope_embedder_3d"),
+    "WAN22_S2V": ("wan_s2v", "diffusion_model.rope_embedder"),
+    "WAN21_HuMo": ("wan_humo", "diffusion_model.rope_embedder"),
+    "WAN22_Animate": ("wan_animate", "diffusion_model.rope_embedder"),
 }
 # video models RIFLEx knows but cannot patch yet, and why (their RoPE is not an EmbedND)
 NOT_PATCHABLE: dict[str, str] = {

@@ -32,6 +32,9 @@ class Family:
     spatial_train: tuple[int, int] = ()
     spatial_source: str = ""
     spatial_train_by_width: tuple[tuple[int, tuple[int, int]], ...] = ()
+    # latent frames the sampled latent carries besides the video itself, at the RoPE's time
+    # positions (Wan Animate puts its reference image in front of the video)
+    reference_frames: int = 0
 
     def spatial_train_for(self, model_width: int | None) -> tuple[int, ...]:
         return dict(self.spatial_train_by_width).get(model_width, self.spatial_train)
@@ -47,7 +50,9 @@ class Family:
         training-length override in latent frames (0 = the family's own) and the model's hidden
         width (some families trained their larger models at a higher resolution)."""
         if not train_len:
-            train_len = positions_from_pixel_frames(self.train_frames, self.temporal_compression, self.temporal_patch)
+            train_len = self.reference_frames + positions_from_pixel_frames(
+                self.train_frames, self.temporal_compression, self.temporal_patch
+            )
         return RopeSpec(
             theta=self.theta if theta is None else float(theta),
             axes_dims=tuple(self.axes_dims if axes_dims is None else axes_dims),
@@ -55,6 +60,7 @@ class Family:
             temporal_compression=self.temporal_compression,
             temporal_patch=self.temporal_patch,
             spatial_train_len=self.spatial_train_for(model_width),
+            reference_frames=self.reference_frames,
         )
 
 
@@ -62,6 +68,10 @@ _WAN_K = (
     "k = 6, period 50.9 latent frames: the value the RIFLEx authors and the community use for Wan; "
     "users report Wan looping back at about 201 pixel frames (51 latent), and identify_k(10000, 44, 51) = 6"
 )
+
+# These models run at 480P and 720P; the larger (1280x720, VAE 8x, patch 2 -> 45 x 80) is taken
+# as the training size so that a native 720P video is never changed by spatial extrapolation.
+_WAN_14B_SPATIAL = "480P and 720P per the model's README; 720P (1280x720) taken, VAE 8x, patch 2 -> 45 x 80"
 
 FAMILIES: dict[str, Family] = {
     family.key: family
@@ -153,6 +163,58 @@ FAMILIES: dict[str, Family] = {
                 "d_t 16 the periods are 6.3, 19.9, 62.8; component 3 is the first that never completes a period "
                 "in the 31 trained frames (nor in the 61 of the 10 s checkpoints)"
             ),
+        ),
+        Family(
+            key="wan_s2v",
+            display_name="Wan 2.2 S2V 14B (speech to video)",
+            # Wan2.2 wan/configs/wan_s2v_14B.py: frame_num = 80 pixel frames per clip, vae_stride
+            # (4, 8, 8); speech2video.py samples (80 + 3 + 73) // 4 - (73 + 3) // 4 = 20 latent frames
+            # of new video per clip (the 73 motion frames sit at negative time positions, the
+            # reference image at t = max(30, T + 9)). ComfyUI's WanSoundImageToVideo: length 77 = 20.
+            train_frames=77,
+            temporal_compression=4,
+            temporal_patch=1,
+            default_k=6,
+            theta=10000.0,
+            axes_dims=(44, 42, 42),
+            train_source="Wan2.2 wan_s2v_14B.py frame_num=80 per clip -> 20 latent (ComfyUI WanSoundImageToVideo length 77)",
+            k_source=_WAN_K + "; S2V keeps Wan 2.1's RoPE",
+            spatial_train=(45, 80),
+            spatial_source=_WAN_14B_SPATIAL,
+        ),
+        Family(
+            key="wan_humo",
+            display_name="HuMo (Wan 2.1 based, 1.7B/17B)",
+            # HuMo README (Phantom-video/HuMo): "The model is trained on 97-frame videos at 25 FPS";
+            # Wan 2.1 VAE 4x -> 25 latent. Its reference image sits at t = T (after the video).
+            train_frames=97,
+            temporal_compression=4,
+            temporal_patch=1,
+            default_k=6,
+            theta=10000.0,
+            axes_dims=(44, 42, 42),
+            train_source="HuMo README: trained on 97-frame videos at 25 FPS; Wan 2.1 VAE 4x -> 25 latent",
+            k_source=_WAN_K + "; HuMo keeps Wan 2.1's RoPE",
+            spatial_train=(45, 80),
+            spatial_source=_WAN_14B_SPATIAL,
+        ),
+        Family(
+            key="wan_animate",
+            display_name="Wan 2.2 Animate 14B",
+            # Wan2.2 wan/configs/wan_animate_14B.py: frame_num = 77 (20 latent) per clip; the
+            # reference image is one more latent frame in front of the video, in the same latent
+            # (ComfyUI's WanAnimateToVideo: trim_latent = 1), so the RoPE sees 21 time positions.
+            train_frames=77,
+            temporal_compression=4,
+            temporal_patch=1,
+            default_k=6,
+            theta=10000.0,
+            axes_dims=(44, 42, 42),
+            train_source="Wan2.2 wan_animate_14B.py frame_num=77 -> 20 latent, plus the reference latent frame = 21",
+            k_source=_WAN_K + "; Animate keeps Wan 2.1's RoPE",
+            spatial_train=(45, 80),
+            spatial_source=_WAN_14B_SPATIAL,
+            reference_frames=1,
         ),
     )
 }

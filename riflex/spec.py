@@ -32,6 +32,8 @@ class RopeSpec:
     temporal_patch: int = 1
     # training resolution in RoPE positions (patches) of each spatial axis (h, w); () = unknown
     spatial_train_len: tuple[int, ...] = ()
+    # latent frames the sampled latent holds besides the video (Wan Animate's reference image)
+    reference_frames: int = 0
 
     def __post_init__(self) -> None:
         if not self.axes_dims or any(d <= 0 or d % 2 for d in self.axes_dims):
@@ -48,12 +50,13 @@ class RopeSpec:
         return self.axes_dims[0] // 2
 
     def positions_from_pixel_frames(self, pixel_frames: int) -> int:
-        return positions_from_pixel_frames(pixel_frames, self.temporal_compression, self.temporal_patch)
+        video = positions_from_pixel_frames(pixel_frames, self.temporal_compression, self.temporal_patch)
+        return video + self.reference_frames
 
     def positions_from_latent_frames(self, latent_frames: int) -> int:
         # ComfyUI pads the latent up to a whole patch (comfy.ldm.common_dit.pad_to_patch_size).
         return -(-latent_frames // self.temporal_patch)
 
     def pixel_frames_from_positions(self, positions: int) -> int:
-        latent = positions * self.temporal_patch
+        latent = (positions - self.reference_frames) * self.temporal_patch
         return (latent - 1) * self.temporal_compression + 1

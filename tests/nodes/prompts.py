@@ -14,6 +14,9 @@ TINY = {
         "context": 3584,
     },
     "kandinsky5": {"file": "riflex_tiny_kandinsky5.safetensors", "pooled": 768, "channels": 16, "context": 3584},
+    "wan_s2v": {"file": "riflex_tiny_wan_s2v.safetensors", "pooled": 0, "channels": 16, "context": 4096},
+    "wan_humo": {"file": "riflex_tiny_wan_humo.safetensors", "pooled": 0, "channels": 16, "context": 4096},
+    "wan_animate": {"file": "riflex_tiny_wan_animate.safetensors", "pooled": 0, "channels": 16, "context": 4096},
 }
 
 RIFLEX_DEFAULTS = {

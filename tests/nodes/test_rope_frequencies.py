@@ -29,6 +29,11 @@ CASES = [
     ("hunyuan_video_15", 62, "riflex", 0, 0.0, (256.0, 16), lambda f: {3: 0.9 * 2 * math.pi / 62}),
     ("kandinsky5", 70, "riflex", 0, 0.0, (10000.0, 16), lambda f: {2: 0.9 * 2 * math.pi / 70}),
     ("wan21", 42, "pi", 0, 3.0, (10000.0, 44), lambda f: {j: v / 3 for j, v in enumerate(f)}),
+    # Wan variants keep Wan's RoPE and k; Animate's latent holds the reference frame too (21 trained)
+    ("wan_animate", 46, "riflex", 0, 0.0, (10000.0, 44), lambda f: {5: 0.9 * 2 * math.pi / 46}),
+    ("wan_animate", 46, "pi", 0, 0.0, (10000.0, 44), lambda f: {j: v * 21 / 46 for j, v in enumerate(f)}),
+    ("wan_humo", 50, "pi", 0, 0.0, (10000.0, 44), lambda f: {j: v / 2 for j, v in enumerate(f)}),  # 25 trained
+    ("wan_s2v", 40, "pi", 0, 0.0, (10000.0, 44), lambda f: {j: v / 2 for j, v in enumerate(f)}),  # 20 trained
 ]
 
 
@@ -79,6 +84,24 @@ def probe(
         *(f"{key}={value}" for key, value in extra.items()),
     )
     return json.loads(out.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize(
+    "family,reference_t",
+    [("wan_humo", lambda frames: frames), ("wan_s2v", lambda frames: max(30, frames + 9))],
+)
+def test_shifted_reference_positions_do_not_change_the_test_length(comfy_install, tiny_models, family, reference_t):
+    # S2V and HuMo embed a reference latent at a time position past the video (HuMo: t = T,
+    # S2V: t = max(30, T + 9)); the length RIFLEx plans for must still be the video's own
+    frames = 49
+    data = probe(comfy_install, tiny_models, family, frames, "riflex", reference_frames=1)
+    assert data["calls"] == 2  # the video's RoPE, then the reference's
+    assert data["time_ranges"] == [[0.0, frames - 1.0], [reference_t(frames), reference_t(frames)]]
+    assert data["all_keys"] == [str(((frames, 1, 1), False))]  # one plan, for 49 frames, for both calls
+    expected = formula(10000.0, 44)
+    expected[5] = 0.9 * 2 * math.pi / frames  # not / 59 (S2V's largest position + 1)
+    assert data["planned"][0] == pytest.approx(expected, rel=1e-13)
+    assert data["recovered"][0] == pytest.approx(expected, abs=2e-7)
 
 
 def test_spatial_axes_change_as_the_formulas_say_and_time_does_not(comfy_install, tiny_models):

@@ -3,10 +3,11 @@ frequencies its RoPE module really used (recovered from the cos/sin table it pro
 first and the last model call), next to what the core planned. Run with ComfyUI's Python:
 
     probe_frequencies.py COMFYUI_DIR REPO_DIR MODEL_FILE LATENT_FRAMES CHANNELS POOLED METHOD K S
-                         [AXES [LATENT_HEIGHT LATENT_WIDTH [STEPS]]] [class_name=NAME] [train_len=N] [context=WIDTH]
+                         [AXES [LATENT_HEIGHT LATENT_WIDTH [STEPS]]] [class_name=NAME] [train_len=N] [context=WIDTH] [reference_frames=N]
 
 class_name renames the loaded model's class (a video DiT RIFLEx has no table entry for: the
-generic path); train_len is passed to the node.
+generic path); train_len is passed to the node; reference_frames adds a reference latent of
+that many frames to the conditioning (Wan S2V, HuMo place it at shifted time positions).
 """
 
 from __future__ import annotations
@@ -81,6 +82,11 @@ def main() -> None:
     generator = torch.Generator().manual_seed(0)
     context = torch.randn((1, 4, int(options.get("context", 4096))), generator=generator)
     extra = {"pooled_output": torch.randn((1, int(pooled)), generator=generator) if int(pooled) else None}
+    if "reference_frames" in options:  # a reference latent, as ComfyUI's ReferenceLatent node adds one
+        reference = torch.randn(
+            (1, int(channels), int(options["reference_frames"]), height, width), generator=generator
+        )
+        extra["reference_latents"] = [reference]
     cond = [[context, extra]]
     latent = torch.zeros((1, int(channels), int(latent_frames), height, width))
     noise = torch.randn(latent.shape, generator=generator)
@@ -104,6 +110,9 @@ def main() -> None:
                 "recovered": recovered_frequencies(first[0], first[1], axes_dims),
                 "recovered_last": recovered_frequencies(last[0], last[1], axes_dims),
                 "keys": [str(first[2]), str(last[2])],
+                "all_keys": sorted({str(call[2]) for call in calls}),
+                # per call: the smallest and largest time position it embedded
+                "time_ranges": sorted({(float(c[0][..., 0].min()), float(c[0][..., 0].max())) for c in calls}),
                 "planned": [axis.tolist() for axis in embedder.plan_axes(first[2])],
                 "planned_last": [axis.tolist() for axis in embedder.plan_axes(last[2])],
                 "module": [axis.tolist() for axis in embedder.axis_frequencies_on(first[2], torch.device("cpu"))],

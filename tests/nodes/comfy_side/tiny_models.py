@@ -18,7 +18,24 @@ import torch
 
 # hunyuan_image: HunyuanVideo's classes without vector_in, which ComfyUI detects as the
 # HunyuanImage 2.1 image model (on 0.8 and 0.33 alike): the "not a video model" case.
-TINY_FAMILIES = ("wan21", "wan22_5b", "hunyuan_video", "hunyuan_video_15", "kandinsky5", "hunyuan_image")
+TINY_FAMILIES = (
+    "wan21",
+    "wan22_5b",
+    "hunyuan_video",
+    "hunyuan_video_15",
+    "kandinsky5",
+    "hunyuan_image",
+    "wan_s2v",
+    "wan_humo",
+    "wan_animate",
+)
+# Wan variants: ComfyUI detects each by a key of its extra modules (audio encoder, audio
+# projection, face adapter), all present when the variant's own class builds the weights.
+_WAN_VARIANTS = {
+    "wan_s2v": ("comfy.ldm.wan.model", "WanModel_S2V", "s2v"),
+    "wan_humo": ("comfy.ldm.wan.model", "HumoWanModel", "humo"),
+    "wan_animate": ("comfy.ldm.wan.model_animate", "AnimateWanModel", "animate"),
+}
 
 
 # HunyuanVideo's smallest detectable shape (head dim 128 fixed: 256 channels = 2 heads, MLP ratio 4)
@@ -78,6 +95,24 @@ def build(family: str) -> torch.nn.Module:
             out_dim=channels,
             num_heads=2,
             num_layers=1,
+            operations=ops,
+            dtype=torch.float32,
+        )
+    elif family in _WAN_VARIANTS:
+        import importlib
+
+        module, class_name, model_type = _WAN_VARIANTS[family]
+        model = getattr(importlib.import_module(module), class_name)(
+            model_type=model_type,
+            patch_size=(1, 2, 2),
+            in_dim=16,
+            dim=256,
+            ffn_dim=64,
+            freq_dim=256,
+            text_dim=4096,
+            out_dim=16,
+            num_heads=2,
+            num_layers=5 if family == "wan_animate" else 1,  # Animate's face adapter: one block per 5 layers
             operations=ops,
             dtype=torch.float32,
         )
