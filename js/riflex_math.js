@@ -1,0 +1,347 @@
+// The numbers behind the RIFLEx RoPE node's preview: the same formulas as riflex/ (frequencies.py,
+// methods.py, plan.py, spec.py), ported line for line. Pure: no DOM, no ComfyUI import, so
+// `node --test tests/js` runs it as is. tests/golden/preview_cases.json holds the numbers both
+// implementations are checked against (tests/js here, tests/riflex/test_preview_golden.py there).
+
+// What each method reads besides the frequencies: the node inputs that matter for it. The one
+// place the editor learns this; tests/riflex/test_preview_golden.py derives it again from
+// riflex/methods.py by changing each parameter and watching which methods respond.
+export const METHOD_INPUTS = {
+  riflex: ["k", "s", "safety_factor"],
+  pe: [],
+  pi: ["s"],
+  ntk: ["s"],
+  yarn: ["s", "yarn_alpha", "yarn_beta"],
+  tasr: ["s", "tasr_switch"],
+  loop: ["k", "s"],
+};
+
+// Inputs every method uses (the model socket aside).
+export const COMMON_INPUTS = ["method", "train_len", "axes"];
+
+// Every input some method uses and another does not: the ones the editor may hide.
+export const METHOD_SPECIFIC_INPUTS = [...new Set(Object.values(METHOD_INPUTS).flat())];
+
+export const DEFAULTS = {
+  k: 0,
+  s: 0,
+  train_len: 0,
+  safety_factor: 0.9,
+  yarn_alpha: 1.0,
+  yarn_beta: 32.0,
+  axes: "temporal",
+  tasr_switch: 0.5,
+};
+
+// Paper Sec. 5: training-free extrapolation holds to about 2x, 3x needs fine-tuning.
+export const TRAINING_FREE_LIMIT = 3;
+
+// riflex/families.py, the fields the preview needs (checked against it through the golden file).
+export const FAMILIES = {
+  wan21: {
+    label: "Wan 2.1 / 2.2 A14B",
+    theta: 10000,
+    temporalDim: 44,
+    trainFrames: 81,
+    temporalCompression: 4,
+    temporalPatch: 1,
+    defaultK: 6,
+    referenceFrames: 0,
+  },
+  wan22_5b: {
+    label: "Wan 2.2 TI2V 5B",
+    theta: 10000,
+    temporalDim: 44,
+    trainFrames: 121,
+    temporalCompression: 4,
+    temporalPatch: 1,
+    defaultK: 6,
+    referenceFrames: 0,
+  },
+  hunyuan_video: {
+    label: "HunyuanVideo 1.0",
+    theta: 256,
+    temporalDim: 16,
+    trainFrames: 129,
+    temporalCompression: 4,
+    temporalPatch: 1,
+    defaultK: 4,
+    referenceFrames: 0,
+  },
+  hunyuan_video_15: {
+    label: "HunyuanVideo 1.5",
+    theta: 256,
+    temporalDim: 16,
+    trainFrames: 121,
+    temporalCompression: 4,
+    temporalPatch: 1,
+    defaultK: 4,
+    referenceFrames: 0,
+  },
+  kandinsky5: {
+    label: "Kandinsky 5.0 Video",
+    theta: 10000,
+    temporalDim: 16,
+    trainFrames: 121,
+    temporalCompression: 4,
+    temporalPatch: 1,
+    defaultK: 3,
+    referenceFrames: 0,
+  },
+  wan_s2v: {
+    label: "Wan 2.2 S2V 14B",
+    theta: 10000,
+    temporalDim: 44,
+    trainFrames: 77,
+    temporalCompression: 4,
+    temporalPatch: 1,
+    defaultK: 6,
+    referenceFrames: 0,
+  },
+  wan_humo: {
+    label: "HuMo (Wan 2.1 based)",
+    theta: 10000,
+    temporalDim: 44,
+    trainFrames: 97,
+    temporalCompression: 4,
+    temporalPatch: 1,
+    defaultK: 6,
+    referenceFrames: 0,
+  },
+  wan_animate: {
+    label: "Wan 2.2 Animate 14B",
+    theta: 10000,
+    temporalDim: 44,
+    trainFrames: 77,
+    temporalCompression: 4,
+    temporalPatch: 1,
+    defaultK: 6,
+    // the reference image is one more latent frame in front of the video
+    referenceFrames: 1,
+  },
+};
+
+// Model file names -> family, most specific first. Only a guess for the preview: the node itself
+// resolves the family from the loaded model, and the preview says which file it guessed from.
+export const FAMILY_FILE_PATTERNS = [
+  [/hunyuan_?video_?1[._]?5|hunyuanvideo15|hyvideo_?1[._]?5/i, "hunyuan_video_15"],
+  [/hunyuan_?video|skyreels/i, "hunyuan_video"],
+  [/kandinsky_?5|kandinsky/i, "kandinsky5"],
+  [/wan_?2[._]?2.*(ti2v|5b)/i, "wan22_5b"],
+  [/s2v/i, "wan_s2v"],
+  [/humo/i, "wan_humo"],
+  [/wan.*animate|animate.*wan/i, "wan_animate"],
+  [/wan/i, "wan21"],
+];
+
+export function familyFromFileName(fileName) {
+  if (typeof fileName !== "string") return null;
+  const base = fileName.split(/[\\/]/).pop();
+  for (const [pattern, key] of FAMILY_FILE_PATTERNS) {
+    if (pattern.test(base) && key in FAMILIES) return key;
+  }
+  return null;
+}
+
+// riflex/spec.py positions_from_pixel_frames: the causal VAE's first latent frame holds one pixel
+// frame; the patch embedding pads up to a whole patch; a reference latent frame adds a position.
+export function positionsFromPixelFrames(family, pixelFrames) {
+  const latent = Math.floor((pixelFrames - 1) / family.temporalCompression) + 1;
+  return Math.ceil(latent / family.temporalPatch) + (family.referenceFrames ?? 0);
+}
+
+export function pixelFramesFromPositions(family, positions) {
+  const latent = (positions - (family.referenceFrames ?? 0)) * family.temporalPatch;
+  return (latent - 1) * family.temporalCompression + 1;
+}
+
+export function trainLength(family, trainLenOverride = 0) {
+  return trainLenOverride > 0 ? trainLenOverride : positionsFromPixelFrames(family, family.trainFrames);
+}
+
+// theta_j = b^(-2(j-1)/d), j = 1..d/2 (riflex/frequencies.py axis_frequencies).
+export function axisFrequencies(theta, dim) {
+  if (!(dim > 0) || dim % 2) throw new Error(`RIFLEx: axis dim must be a positive even number, got ${dim}`);
+  const components = dim / 2;
+  return Array.from({ length: components }, (_, j) => 1 / theta ** ((2 * j) / dim));
+}
+
+export const period = (freq) => (2 * Math.PI) / freq;
+
+// Components (1-indexed) that complete a full turn over positions 0..testLen-1.
+export function checkNonRepetition(freqs, testLen) {
+  const span = Math.max(testLen - 1, 0);
+  const repeating = [];
+  freqs.forEach((freq, j) => {
+    if ((freq * span) / (2 * Math.PI) >= 1) repeating.push(j + 1);
+  });
+  return repeating;
+}
+
+// The fastest component whose period exceeds the training length (riflex/plan.py estimate_k).
+export function estimateK(freqs, trainLen) {
+  const index = freqs.findIndex((freq) => period(freq) > trainLen);
+  return index >= 0 ? index + 1 : freqs.length;
+}
+
+export function resolveS(s, trainLen, testLen) {
+  return s > 0 ? s : Math.max(1, testLen / trainLen);
+}
+
+const pi = (freqs, trainLen, params) => freqs.map((freq) => freq / params.s);
+
+function ntk(freqs, trainLen, params) {
+  const dim = 2 * freqs.length;
+  if (dim <= 2) return pi(freqs, trainLen, params);
+  return freqs.map((freq, j) => freq * params.s ** ((-2 * j) / (dim - 2)));
+}
+
+function yarn(freqs, trainLen, params) {
+  if (params.s === 1) return [...freqs];
+  return freqs.map((freq) => {
+    const turnsInTraining = (trainLen * freq) / (2 * Math.PI);
+    const ramp = (turnsInTraining - params.yarn_alpha) / (params.yarn_beta - params.yarn_alpha);
+    const gamma = Math.min(1, Math.max(0, ramp));
+    return gamma >= 1 ? freq : ((1 - gamma) * freq) / params.s + gamma * freq;
+  });
+}
+
+function riflex(freqs, trainLen, params) {
+  const lowered = (params.safety_factor * 2 * Math.PI) / (params.s * trainLen);
+  return freqs.map((freq, j) => (j === params.k - 1 ? Math.min(freq, lowered) : freq));
+}
+
+function loop(freqs, trainLen, params) {
+  return freqs.map((freq, j) => (j === params.k - 1 ? (2 * Math.PI) / (params.s * trainLen) : freq));
+}
+
+function tasr(freqs, trainLen, params) {
+  return (params.schedule_fraction < params.tasr_switch ? pi : ntk)(freqs, trainLen, params);
+}
+
+const APPLY = { riflex, pe: (freqs) => [...freqs], pi, ntk, yarn, tasr, loop };
+
+// The checks of riflex/methods.py (per method) and RIFLExRoPE.validate_inputs, same wording.
+function validate(method, params, components, axes) {
+  const finite = Number.isFinite;
+  if (!(method in APPLY)) return `RIFLEx: method '${method}' is unknown; allowed: ${Object.keys(APPLY).join(", ")}`;
+  if (method === "loop" && axes !== "temporal")
+    return "RIFLEx: method loop is temporal only (a clip that ends where it began); use axes = temporal";
+  const uses = METHOD_INPUTS[method];
+  if (uses.includes("s") && !(finite(params.s) && params.s >= 1))
+    return `RIFLEx: s = ${params.s} is not a valid extrapolation factor; use 0 (auto: test length / training length) or a finite number >= 1`;
+  if (uses.includes("k") && !(params.k >= 1 && params.k <= components))
+    return `RIFLEx: k = ${params.k} is outside this model's temporal components; allowed: 1..${components} (or 0 for the family's default)`;
+  if (uses.includes("safety_factor") && !(finite(params.safety_factor) && params.safety_factor > 0 && params.safety_factor <= 1))
+    return `RIFLEx: safety_factor = ${params.safety_factor} is outside (0, 1]; the reference uses ${DEFAULTS.safety_factor}`;
+  if (uses.includes("yarn_alpha")) {
+    const { yarn_alpha: alpha, yarn_beta: beta } = params;
+    if (!(finite(alpha) && finite(beta) && alpha >= 0 && alpha < beta))
+      return `RIFLEx: yarn_alpha = ${alpha} and yarn_beta = ${beta} must satisfy 0 <= yarn_alpha < yarn_beta`;
+  }
+  if (uses.includes("tasr_switch") && !(finite(params.tasr_switch) && params.tasr_switch >= 0 && params.tasr_switch <= 1))
+    return `RIFLEx: tasr_switch = ${params.tasr_switch} is outside [0, 1]`;
+  return null;
+}
+
+/**
+ * The time-axis plan for `method` on a video of testLen positions (riflex/plan.py plan_temporal).
+ * settings: node input values (k, s, safety_factor, yarn_alpha, yarn_beta, tasr_switch, axes)
+ * plus schedule_fraction for tasr. Returns {error} for a setting the node would refuse.
+ */
+export function planTemporal({ theta, dim, trainLen, defaultK = 0 }, method, testLen, settings = {}) {
+  const given = { ...DEFAULTS, schedule_fraction: 0, ...settings };
+  if (!(testLen >= 1)) return { error: `RIFLEx: test_len must be >= 1 latent frame, got ${testLen}` };
+  if (!(Number.isFinite(given.s) && given.s >= 0))
+    return { error: `RIFLEx: s = ${given.s} is not allowed; use 0 (auto) or a finite number >= 1` };
+  const freqsBefore = axisFrequencies(theta, dim);
+  const components = freqsBefore.length;
+  if (given.k < 0) return { error: `RIFLEx: k = ${given.k} is negative; allowed: 0 (auto) or 1..${components}` };
+  const params = {
+    ...given,
+    k: given.k || defaultK || estimateK(freqsBefore, trainLen),
+    s: resolveS(given.s, trainLen, testLen),
+  };
+  const error = validate(method, params, components, given.axes);
+  if (error) return { error };
+  const freqsAfter = APPLY[method](freqsBefore, trainLen, params);
+  const changed = [];
+  freqsBefore.forEach((freq, j) => {
+    if (freq !== freqsAfter[j]) changed.push(j + 1);
+  });
+  const repeatsInTraining = checkNonRepetition(freqsBefore, trainLen);
+  const repeatsAfter = checkNonRepetition(freqsAfter, testLen);
+  return {
+    method,
+    trainLen,
+    testLen,
+    k: params.k,
+    s: params.s,
+    freqsBefore,
+    freqsAfter,
+    changed,
+    repeatsAfter,
+    repeatsInTraining,
+    newRepeatsAfter: repeatsAfter.filter((j) => !repeatsInTraining.includes(j)),
+  };
+}
+
+const fixed = (value, digits) => value.toFixed(digits);
+
+/**
+ * What the node will do for a video of `pixelFrames` frames of `family`, in one line, and how
+ * worried to be: level "ok", "warn" (the intrinsic component k still completes a period within
+ * the video, so it will loop back, or s > 3, where the paper says training-free quality drops)
+ * or "error" (the node would refuse these settings). The verdict is about k, as in
+ * `python -m riflex inspect`: faster components turn within the training length already.
+ */
+export function preview(family, pixelFrames, method, settings = {}) {
+  const given = { ...DEFAULTS, ...settings };
+  // k is an input of riflex and loop only; for the others the verdict is about the family's k
+  if (!(METHOD_INPUTS[method] ?? []).includes("k")) given.k = 0;
+  if (!(Number.isInteger(pixelFrames) && pixelFrames >= 1))
+    return { level: "error", text: `RIFLEx: video length ${pixelFrames} is not a number of frames >= 1` };
+  const trainLen = trainLength(family, given.train_len);
+  const testLen = positionsFromPixelFrames(family, pixelFrames);
+  const spec = { theta: family.theta, dim: family.temporalDim, trainLen, defaultK: family.defaultK };
+  const trainPixels = pixelFramesFromPositions(family, trainLen);
+  const plan = planTemporal(spec, method, testLen, given);
+  if (plan.error) return { level: "error", text: plan.error };
+  const { k, s } = plan;
+  const head = `${trainPixels} -> ${pixelFrames} frames (${testLen} latent), s = ${fixed(s, 2)}`;
+  const beyond = s > TRAINING_FREE_LIMIT;
+  const quality = beyond ? ` (s = ${fixed(s, 1)} > 3: beyond what works without fine-tuning)` : "";
+  const result = (repeats, text) => ({ level: repeats || beyond ? "warn" : "ok", text: text + quality, plan });
+  const periodOf = (freqs) => fixed(period(freqs[k - 1]), 1);
+  const kRepeats = (someplan) => someplan.repeatsAfter.includes(k);
+  const verdict = (someplan) =>
+    kRepeats(someplan)
+      ? `component k = ${k} (period ${periodOf(someplan.freqsAfter)}) completes a period within the video: expect a loop-back`
+      : "no repetition";
+  const periods = `period ${periodOf(plan.freqsBefore)} -> ${periodOf(plan.freqsAfter)}`;
+
+  if (!plan.changed.length && testLen <= trainLen)
+    return result(false, `no change: ${pixelFrames} frames are within the training length (${trainPixels})`);
+  if (method === "riflex") {
+    if (!plan.changed.length && !kRepeats(plan))
+      return result(
+        false,
+        `no change needed: ${pixelFrames} frames stay within one period of k = ${k} (${periodOf(plan.freqsBefore)} latent frames)`,
+      );
+    if (!plan.changed.length)
+      return result(true, `${head}, k = ${k}: no change for this s, and ${verdict(plan)}; use s = 0`);
+    return result(kRepeats(plan), `${head}, k = ${k}: ${periods} latent frames, ${verdict(plan)}`);
+  }
+  if (method === "loop")
+    return result(false, `${head}, k = ${k}: ${periods}: one full turn over the clip, so it ends where it began (experimental)`);
+  if (method === "tasr") {
+    const late = planTemporal(spec, method, testLen, { ...given, schedule_fraction: 1 });
+    return result(
+      kRepeats(plan) || kRepeats(late),
+      `${head}: PI on early steps, ${verdict(plan)}; NTK on late steps, ${verdict(late)}`,
+    );
+  }
+  const changed = method === "pe" ? "model unchanged" : `${plan.changed.length} of ${plan.freqsBefore.length} components changed`;
+  const kNote = method === "pe" ? "" : ` (k = ${k}: ${periods})`;
+  return result(kRepeats(plan), `${head}: ${changed}${kNote}, ${verdict(plan)}`);
+}

@@ -1,0 +1,156 @@
+// js/riflex_math.js against tests/golden/preview_cases.json, the numbers riflex/ is checked
+// against too (tests/riflex/test_preview_golden.py). Run: node --test tests/js
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { test } from "node:test";
+
+import {
+  COMMON_INPUTS,
+  DEFAULTS,
+  FAMILIES,
+  METHOD_INPUTS,
+  METHOD_SPECIFIC_INPUTS,
+  familyFromFileName,
+  planTemporal,
+  positionsFromPixelFrames,
+  preview,
+  trainLength,
+} from "../../js/riflex_math.js";
+
+const golden = JSON.parse(readFileSync(new URL("../golden/preview_cases.json", import.meta.url), "utf8"));
+
+function assertClose(actual, expected, rel, what) {
+  assert.equal(actual.length, expected.length, `${what}: length`);
+  actual.forEach((value, i) => {
+    const scale = Math.max(Math.abs(expected[i]), Number.MIN_VALUE);
+    assert.ok(Math.abs(value - expected[i]) / scale <= rel, `${what}[${i}]: ${value} != ${expected[i]}`);
+  });
+}
+
+const caseName = (c) => `${c.family} ${c.pixel_frames} px ${c.method} ${JSON.stringify(c.settings)}`;
+
+test("the families table is the golden one", () => {
+  assert.deepEqual(Object.keys(FAMILIES).sort(), Object.keys(golden.families).sort());
+  for (const [key, g] of Object.entries(golden.families)) {
+    const f = FAMILIES[key];
+    assert.deepEqual(
+      [f.theta, f.temporalDim, f.trainFrames, f.temporalCompression, f.temporalPatch, f.defaultK, f.referenceFrames],
+      [g.theta, g.temporal_dim, g.train_frames, g.temporal_compression, g.temporal_patch, g.default_k, g.reference_frames],
+      key,
+    );
+  }
+});
+
+test("which inputs each method uses is the golden table", () => {
+  assert.deepEqual(METHOD_INPUTS, golden.method_inputs);
+  assert.deepEqual(COMMON_INPUTS, golden.common_inputs);
+  assert.deepEqual(
+    [...METHOD_SPECIFIC_INPUTS].sort(),
+    ["k", "s", "safety_factor", "tasr_switch", "yarn_alpha", "yarn_beta"],
+  );
+  for (const [name, value] of Object.entries(golden.defaults)) assert.equal(DEFAULTS[name], value, name);
+});
+
+test("pixel frames to RoPE positions", () => {
+  for (const row of golden.frames) {
+    assert.equal(positionsFromPixelFrames(FAMILIES[row.family], row.pixel_frames), row.positions, JSON.stringify(row));
+  }
+});
+
+test("every golden case: k, s, frequencies, changed and repeating components", () => {
+  assert.ok(golden.cases.length > 300);
+  for (const c of golden.cases) {
+    const family = FAMILIES[c.family];
+    const settings = { ...c.settings };
+    const trainLen = trainLength(family, settings.train_len ?? 0);
+    const spec = { theta: family.theta, dim: family.temporalDim, trainLen, defaultK: family.defaultK };
+    const plan = planTemporal(spec, c.method, positionsFromPixelFrames(family, c.pixel_frames), settings);
+    const e = c.expect;
+    if (e.error_field) {
+      assert.match(plan.error ?? "", new RegExp(`^RIFLEx: ${e.error_field} = `), caseName(c));
+      continue;
+    }
+    assert.equal(plan.error, undefined, caseName(c));
+    assert.deepEqual([plan.trainLen, plan.testLen, plan.k], [e.train_len, e.test_len, e.k], caseName(c));
+    assertClose([plan.s], [e.s], 1e-15, `${caseName(c)} s`);
+    assertClose(plan.freqsAfter, e.freqs_after, 1e-12, `${caseName(c)} freqs`);
+    assert.deepEqual(plan.changed, e.changed, `${caseName(c)} changed`);
+    assert.deepEqual(plan.repeatsAfter, e.repeats_after, `${caseName(c)} repeats`);
+    assert.deepEqual(plan.newRepeatsAfter, e.new_repeats_after, `${caseName(c)} new repeats`);
+  }
+});
+
+test("the riflex preview prints the golden numbers (the ones the node prints after the run)", () => {
+  let checked = 0;
+  for (const c of golden.cases) {
+    const e = c.expect;
+    if (c.method !== "riflex" || e.error_field || !e.changed.length) continue;
+    const { text } = preview(FAMILIES[c.family], c.pixel_frames, "riflex", c.settings);
+    assert.ok(text.includes(`s = ${e.s_text}, k = ${e.k}`), `${caseName(c)}: ${text}`);
+    assert.ok(text.includes(`period ${e.period_k_before} -> ${e.period_k_after}`), `${caseName(c)}: ${text}`);
+    checked += 1;
+  }
+  assert.ok(checked >= 20, `only ${checked} riflex cases changed anything`);
+});
+
+test("preview lines a user reads (README numbers)", () => {
+  const wan = FAMILIES.wan21;
+  assert.deepEqual(preview(wan, 241, "riflex"), {
+    ...preview(wan, 241, "riflex"),
+    level: "ok",
+    text: "81 -> 241 frames (61 latent), s = 2.90, k = 6: period 51.0 -> 67.8 latent frames, no repetition",
+  });
+  const short = preview(wan, 161, "riflex");
+  assert.equal(short.level, "ok");
+  assert.equal(short.text, "no change needed: 161 frames stay within one period of k = 6 (51.0 latent frames)");
+  assert.equal(preview(wan, 81, "riflex").text, "no change: 81 frames are within the training length (81)");
+  const hunyuan = preview(FAMILIES.hunyuan_video, 257, "riflex");
+  assert.equal(hunyuan.text, "129 -> 257 frames (65 latent), s = 1.97, k = 4: period 50.3 -> 72.2 latent frames, no repetition");
+});
+
+test("warning colour: still repeating, or s > 3", () => {
+  const wan = FAMILIES.wan21;
+  const plain = preview(wan, 241, "pe");
+  assert.equal(plain.level, "warn");
+  assert.match(plain.text, /component k = 6 \(period 51\.0\) completes a period within the video: expect a loop-back/);
+  // an explicit s shorter than the video leaves component k turning past a full period
+  const tooShort = preview(wan, 241, "riflex", { s: 2.5 });
+  assert.equal(tooShort.level, "warn");
+  assert.match(tooShort.text, /period 51\.0 -> 58\.3 latent frames, component k = 6 \(period 58\.3\) completes a period/);
+  const far = preview(wan, 321, "riflex");
+  assert.equal(far.level, "warn");
+  assert.match(far.text, /s = 3\.86, k = 6: period 51\.0 -> 90\.0 latent frames, no repetition \(s = 3\.9 > 3: beyond what works without fine-tuning\)$/);
+  assert.equal(preview(wan, 241, "pi").level, "ok");
+  assert.equal(preview(wan, 241, "loop").level, "ok");
+});
+
+test("settings the node refuses are shown as errors", () => {
+  const wan = FAMILIES.wan21;
+  assert.equal(preview(wan, 241, "riflex", { k: 23 }).level, "error");
+  assert.match(preview(wan, 241, "yarn", { yarn_alpha: 40 }).text, /^RIFLEx: yarn_alpha = 40 and yarn_beta = 32/);
+  assert.match(preview(wan, 241, "loop", { axes: "spatial" }).text, /^RIFLEx: method loop is temporal only/);
+  assert.match(preview(wan, 0, "riflex").text, /not a number of frames/);
+  // k is not an input of pi: a leftover k never makes its preview an error
+  assert.equal(preview(wan, 241, "pi", { k: 23 }).level, "ok");
+});
+
+test("model file names -> family", () => {
+  const names = {
+    "wan2.1_t2v_1.3B_fp16.safetensors": "wan21",
+    "wan2.1_i2v_720p_14B_fp8_scaled.safetensors": "wan21",
+    "wan2.2_t2v_high_noise_14B_fp8_scaled.safetensors": "wan21",
+    "wan2.2_ti2v_5B_fp16.safetensors": "wan22_5b",
+    "wan2.2_s2v_14B_fp8_scaled.safetensors": "wan_s2v",
+    "Wan2_2-Animate-14B_fp8_e4m3fn_scaled_KJ.safetensors": "wan_animate",
+    "humo_17B_fp16.safetensors": "wan_humo",
+    "hunyuan_video_t2v_720p_bf16.safetensors": "hunyuan_video",
+    "skyreels_hunyuan_i2v_bf16.safetensors": "hunyuan_video",
+    "hunyuanvideo1.5_720p_t2v_fp16.safetensors": "hunyuan_video_15",
+    "kandinsky5lite_t2v_sft_5s.safetensors": "kandinsky5",
+    "video/riflex_tiny_wan21.safetensors": "wan21",
+    "flux1-dev.safetensors": null,
+    "hunyuan_image_2.1.safetensors": null,
+  };
+  for (const [name, key] of Object.entries(names)) assert.equal(familyFromFileName(name), key, name);
+  assert.equal(familyFromFileName(undefined), null);
+});
