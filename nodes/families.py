@@ -8,6 +8,8 @@ their latent format. Theta and the per-axis dims are always read from the model'
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..riflex.families import FAMILIES, Family, generic_family
@@ -52,16 +54,55 @@ def supported_families_text() -> str:
     return "; ".join(family.display_name for family in FAMILIES.values())
 
 
+# (latent height, latent width, the call's rope_options or None) -> how many patches one step
+# of the h and w positions spans; None = one step per patch
+SpatialScale = Callable[[int, int, dict | None], tuple[float, float]]
+
+
 @dataclass(frozen=True)
 class ResolvedModel:
     family: Family
     rope_path: str
     spec: RopeSpec
     patch_size: tuple[int, int, int] = (1, 2, 2)  # latent cells per RoPE position (t, h, w)
+    spatial_scale: SpatialScale | None = None
 
-    def positions(self, latent_shape) -> tuple[int, int, int]:
-        """RoPE positions per axis for a latent [B, C, T, H, W] (ComfyUI pads to whole patches)."""
-        return tuple(-(-int(size) // patch) for size, patch in zip(latent_shape[2:5], self.patch_size, strict=True))
+    def positions(self, latent_shape, rope_options: dict | None = None) -> tuple:
+        """The extent of each RoPE axis for a latent [B, C, T, H, W], in the position units the
+        module really sees: whole patches (ComfyUI pads to them), except where the model spaces
+        its spatial positions more closely (Kandinsky 5: (n - 1) / 2 + 1)."""
+        counts = tuple(-(-int(size) // patch) for size, patch in zip(latent_shape[2:5], self.patch_size, strict=True))
+        if self.spatial_scale is None:
+            return counts
+        scale_h, scale_w = self.spatial_scale(int(latent_shape[3]), int(latent_shape[4]), rope_options)
+        return (counts[0], _scaled_extent(counts[1], scale_h), _scaled_extent(counts[2], scale_w))
+
+
+def _scaled_extent(patches: int, scale: float) -> float | int:
+    extent = (patches - 1) / scale + 1
+    return int(extent) if extent == int(extent) else extent
+
+
+def _kandinsky_spatial_scale(diffusion_model) -> SpatialScale:
+    """Kandinsky 5's rope_encode_3d divides the h and w positions by rope_scale_factor (2 as
+    built; the 19B Pro model (width 4096) uses 3.16 from 14080 latent pixels up), and skips
+    that when rope_options are present (core ScaleROPE: its own scales then apply, which
+    RIFLEx leaves to ScaleROPE as for every model)."""
+    factors = tuple(float(f) for f in getattr(diffusion_model, "rope_scale_factor", (1.0, 2.0, 2.0)))
+    pro = getattr(diffusion_model, "model_dim", None) == 4096
+
+    def scale(latent_h: int, latent_w: int, rope_options: dict | None) -> tuple[float, float]:
+        if rope_options is not None:
+            return 1.0, 1.0
+        if pro and latent_h * latent_w >= 14080:
+            return 3.16, 3.16
+        return factors[1], factors[2]
+
+    return scale
+
+
+# model classes whose spatial positions are not one per patch
+SPATIAL_SCALES: dict[str, Callable] = {"Kandinsky5": _kandinsky_spatial_scale}
 
 
 def resolve_model(model_patcher, train_len: int = 0) -> ResolvedModel:
@@ -103,12 +144,24 @@ def resolve_model(model_patcher, train_len: int = 0) -> ResolvedModel:
             "EmbedND RoPE module RIFLEx patches; another node may have replaced it"
         )
     diffusion_model = base.diffusion_model
-    width = getattr(diffusion_model, "dim", None) or getattr(diffusion_model, "hidden_size", None)
+    width = next(
+        (getattr(diffusion_model, a) for a in ("dim", "hidden_size", "model_dim") if hasattr(diffusion_model, a)), None
+    )
     spec = family.spec(
         theta=float(rope_module.theta), axes_dims=tuple(rope_module.axes_dim), train_len=train_len, model_width=width
     )
     patch_size = tuple(int(p) for p in getattr(diffusion_model, "patch_size", (1, 2, 2)))
-    return ResolvedModel(family, rope_path, spec, patch_size if len(patch_size) == 3 else (1, 2, 2))
+    patch_size = patch_size if len(patch_size) == 3 else (1, 2, 2)
+    scale_rule = SPATIAL_SCALES.get(class_name)
+    if scale_rule is None:
+        return ResolvedModel(family, rope_path, spec, patch_size)
+    resolved = ResolvedModel(family, rope_path, spec, patch_size, scale_rule(diffusion_model))
+    if spec.spatial_train_len:  # the training size, in the same units as what is sampled
+        train_h, train_w = spec.spatial_train_len
+        trained_latent = (1, 1, 1, train_h * patch_size[1], train_w * patch_size[2])
+        spec = dataclasses.replace(spec, spatial_train_len=resolved.positions(trained_latent)[1:])
+        resolved = dataclasses.replace(resolved, spec=spec)
+    return resolved
 
 
 def _get(model_patcher, path: str):

@@ -116,8 +116,9 @@ def install(model, resolved: ResolvedModel, settings: PatchSettings, node_id: st
 
     def diffusion_model_wrapper(executor, *args, **kwargs):
         latent = args[0] if args else kwargs["x"]
-        positions = resolved.positions(latent.shape)
-        late = tasr and _late_in_schedule(args, kwargs, settings.tasr_switch)
+        options = _transformer_options(args, kwargs)
+        positions = resolved.positions(latent.shape, options.get("rope_options"))
+        late = tasr and _late_in_schedule(options, settings.tasr_switch)
         key = (positions, late)
         if state.reported_key != key:
             state.reported_key = key
@@ -142,12 +143,17 @@ def install(model, resolved: ResolvedModel, settings: PatchSettings, node_id: st
     return patched
 
 
-def _late_in_schedule(args, kwargs, switch: float) -> bool:
-    """Whether this model call is past the tasr switch point of its sampling run, from the
-    transformer options ComfyUI hands every diffusion-model call (current and all sigmas)."""
+def _transformer_options(args, kwargs) -> dict:
+    """The transformer options ComfyUI hands every diffusion-model call."""
     options = kwargs.get("transformer_options")
     if options is None:
         options = next((a for a in args if isinstance(a, dict) and "sample_sigmas" in a), {})
+    return options
+
+
+def _late_in_schedule(options: dict, switch: float) -> bool:
+    """Whether this model call is past the tasr switch point of its sampling run, from the
+    current and all sigmas in the transformer options."""
     sigmas, current = options.get("sample_sigmas"), options.get("sigmas")
     if sigmas is None or current is None:
         return False

@@ -144,6 +144,10 @@ FAMILIES: dict[str, Family] = {
                 "k = 4, period 50.3 latent frames: 1.5 keeps 1.0's RoPE (theta 256, d_t 16, the paper's k = 4), and "
                 "estimate_k agrees: component 3 (period 25.1) turns within the 31 trained frames, component 4 does not"
             ),
+            # 480p and 720p checkpoints share the class; 720p (1280x720, VAE 16x, patch 1 -> 45 x 80)
+            # is taken so that a native 720p video is never changed by spatial extrapolation.
+            spatial_train=(45, 80),
+            spatial_source="HunyuanVideo-1.5 README: 480p and 720p models; 720p (1280x720) taken, VAE 16x, patch 1",
         ),
         Family(
             key="kandinsky5",
@@ -163,6 +167,11 @@ FAMILIES: dict[str, Family] = {
                 "d_t 16 the periods are 6.3, 19.9, 62.8; component 3 is the first that never completes a period "
                 "in the 31 trained frames (nor in the 61 of the 10 s checkpoints)"
             ),
+            # Kandinsky 5 technical report: Video Lite at 768x512, Video Pro (width 4096) at 1280x768;
+            # VAE 8x, patch 2. The model spaces these positions rope_scale_factor apart (nodes/).
+            spatial_train=(32, 48),
+            spatial_train_by_width=((4096, (48, 80)),),
+            spatial_source="Kandinsky 5.0 report: Lite 768x512, Pro 1280x768; VAE 8x, patch 2 -> 32 x 48, 48 x 80 patches",
         ),
         Family(
             key="wan_s2v",

@@ -118,6 +118,20 @@ def test_spatial_axes_change_as_the_formulas_say_and_time_does_not(comfy_install
     assert data["recovered"][2] == pytest.approx(ntk_w, abs=2e-7)
 
 
+def test_kandinsky_spatial_extrapolation_counts_its_half_spaced_positions(comfy_install, tiny_models):
+    # Kandinsky 5 Lite, trained at 768x512 = 32 x 48 patches, places its h/w positions half a
+    # unit apart ((n - 1) / 2 + 1): trained extents 16.5 x 24.5. Sample 2x the width: 96 patches.
+    data = probe(comfy_install, tiny_models, "kandinsky5", 2, "ntk", axes="spatial", height=64, width=192)
+    assert data["spatial_train_len"] == [16.5, 24.5]
+    t_dim, h_dim, w_dim = data["axes_dims"]
+    assert data["recovered"][0] == pytest.approx(formula(10000.0, t_dim), abs=2e-7)
+    assert data["recovered"][1] == pytest.approx(formula(10000.0, h_dim), abs=2e-7)  # 16.5: as trained
+    s = ((96 - 1) / 2 + 1) / 24.5
+    ntk_w = formula(10000.0 * s ** (w_dim / (w_dim - 2)), w_dim)
+    assert data["planned"][2] == pytest.approx(ntk_w, rel=1e-12)
+    assert data["recovered"][2] == pytest.approx(ntk_w, abs=2e-7)
+
+
 def test_temporal_axis_changes_and_spatial_axes_do_not(comfy_install, tiny_models):
     data = probe(comfy_install, tiny_models, "wan21", 42, "pi", height=4, width=4)
     t_dim, h_dim, w_dim = data["axes_dims"]
