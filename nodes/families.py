@@ -12,6 +12,7 @@ import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from ..riflex.cogvideox_rope import cogvideox_axes_dims
 from ..riflex.families import FAMILIES, Family, generic_family
 from ..riflex.spec import RopeSpec
 
@@ -36,7 +37,6 @@ SUPPORTED_MODEL_CLASSES: dict[str, tuple[str, str]] = {
 NOT_PATCHABLE: dict[str, str] = {
     "GenmoMochi": "Mochi's RoPE frequencies are learned and mixed across the t, h and w axes, so there is no "
     "single temporal component to slow down: RIFLEx does not apply",
-    "CogVideoX": "CogVideoX computes its RoPE in a method (not an EmbedND module); not supported yet",
     "LTXV": "LTX-Video shares one frequency grid across t, h, w with positions in normalised pixel units; not supported yet",
     "LTXAV": "LTX-2 shares one frequency grid across t, h, w with positions in normalised pixel units; not supported yet",
     "CosmosVideo": "Cosmos uses rotate-half RoPE with fps-scaled time positions; not supported yet",
@@ -66,6 +66,10 @@ class ResolvedModel:
     spec: RopeSpec
     patch_size: tuple[int, int, int] = (1, 2, 2)  # latent cells per RoPE position (t, h, w)
     spatial_scale: SpatialScale | None = None
+    # what rope_path holds: "embed_nd" (a Flux-style EmbedND module) or "cogvideox" (the
+    # _get_rotary_emb method), with the positions that method uses per axis for (h, w, t)
+    kind: str = "embed_nd"
+    axis_positions: Callable | None = None
 
     def positions(self, latent_shape, rope_options: dict | None = None) -> tuple:
         """The extent of each RoPE axis for a latent [B, C, T, H, W], in the position units the
@@ -105,6 +109,63 @@ def _kandinsky_spatial_scale(diffusion_model) -> SpatialScale:
 SPATIAL_SCALES: dict[str, Callable] = {"Kandinsky5": _kandinsky_spatial_scale}
 
 
+def _resolve_cogvideox(model_patcher, base, train_len: int) -> ResolvedModel:
+    """CogVideoX keeps its RoPE in a method: theta is its helper's default, the per-axis dims
+    follow from the head dim, and 1.5 (temporal patch 2) indexes its grid, while 1.0 spaces
+    the h and w positions spatial_interpolation_scale apart."""
+    import inspect
+
+    import comfy.ldm.cogvideo.model as cogvideo
+
+    diffusion_model = base.diffusion_model
+    if not getattr(diffusion_model, "use_rotary_positional_embeddings", False):
+        raise ValueError(
+            "RIFLEx: this CogVideoX model uses absolute (sin-cos or learned) position embeddings, not RoPE, so "
+            f"RIFLEx does not apply (CogVideoX-5B and 1.5 use RoPE); supported: {supported_families_text()}"
+        )
+    patch_t = diffusion_model.patch_size_t
+    family = FAMILIES["cogvideox_15" if patch_t else "cogvideox"]
+    theta = float(inspect.signature(cogvideo._get_1d_rotary_pos_embed).parameters["theta"].default)
+    axes_dims = cogvideox_axes_dims(int(diffusion_model.attention_head_dim))
+    spec = family.spec(theta=theta, axes_dims=axes_dims, train_len=train_len)
+    patch = int(diffusion_model.patch_size)
+    step = 1.0 if patch_t else float(diffusion_model.spatial_interpolation_scale)
+
+    def axis_positions(h: int, w: int, t: int):
+        import torch
+
+        def grid(n):
+            return torch.arange(n, dtype=torch.float32) if patch_t else torch.linspace(0, n - 1, n) * step
+
+        return torch.arange(t, dtype=torch.float32), grid(h), grid(w)
+
+    resolved = ResolvedModel(
+        family,
+        "diffusion_model._get_rotary_emb",
+        spec,
+        (patch_t or 1, patch, patch),
+        spatial_scale=None if step == 1.0 else (lambda latent_h, latent_w, rope_options: (1 / step, 1 / step)),
+        kind="cogvideox",
+        axis_positions=axis_positions,
+    )
+    return _spatial_train_in_position_units(resolved)
+
+
+def _spatial_train_in_position_units(resolved: ResolvedModel) -> ResolvedModel:
+    """The training size in the same units as what is sampled (ResolvedModel.positions)."""
+    spec, patch = resolved.spec, resolved.patch_size
+    if resolved.spatial_scale is None or not spec.spatial_train_len:
+        return resolved
+    train_h, train_w = spec.spatial_train_len
+    trained_latent = (1, 1, 1, train_h * patch[1], train_w * patch[2])
+    spec = dataclasses.replace(spec, spatial_train_len=resolved.positions(trained_latent)[1:])
+    return dataclasses.replace(resolved, spec=spec)
+
+
+# model classes whose RoPE is not an EmbedND module
+CUSTOM_ROPES: dict[str, Callable] = {"CogVideoX": _resolve_cogvideox}
+
+
 def resolve_model(model_patcher, train_len: int = 0) -> ResolvedModel:
     """The family, RoPE module path and RopeSpec of a loaded model, or a ValueError that says
     what was found and what is supported."""
@@ -120,6 +181,8 @@ def resolve_model(model_patcher, train_len: int = 0) -> ResolvedModel:
         raise ValueError(
             f"RIFLEx: got a {class_name} model: {NOT_PATCHABLE[class_name]}; supported: {supported_families_text()}"
         )
+    if class_name in CUSTOM_ROPES:
+        return CUSTOM_ROPES[class_name](model_patcher, base, train_len)
     if class_name in SUPPORTED_MODEL_CLASSES:
         family_key, rope_path = SUPPORTED_MODEL_CLASSES[class_name]
         family = FAMILIES[family_key]
@@ -153,15 +216,8 @@ def resolve_model(model_patcher, train_len: int = 0) -> ResolvedModel:
     patch_size = tuple(int(p) for p in getattr(diffusion_model, "patch_size", (1, 2, 2)))
     patch_size = patch_size if len(patch_size) == 3 else (1, 2, 2)
     scale_rule = SPATIAL_SCALES.get(class_name)
-    if scale_rule is None:
-        return ResolvedModel(family, rope_path, spec, patch_size)
-    resolved = ResolvedModel(family, rope_path, spec, patch_size, scale_rule(diffusion_model))
-    if spec.spatial_train_len:  # the training size, in the same units as what is sampled
-        train_h, train_w = spec.spatial_train_len
-        trained_latent = (1, 1, 1, train_h * patch_size[1], train_w * patch_size[2])
-        spec = dataclasses.replace(spec, spatial_train_len=resolved.positions(trained_latent)[1:])
-        resolved = dataclasses.replace(resolved, spec=spec)
-    return resolved
+    scale = scale_rule(diffusion_model) if scale_rule is not None else None
+    return _spatial_train_in_position_units(ResolvedModel(family, rope_path, spec, patch_size, scale))
 
 
 def _get(model_patcher, path: str):

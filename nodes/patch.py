@@ -16,6 +16,7 @@ from functools import lru_cache
 
 import comfy.patcher_extension as patcher_extension
 
+from ..riflex.cogvideox_rope import RIFLExCogVideoXRope
 from ..riflex.embed_nd import RIFLExEmbedND
 from ..riflex.frequencies import axis_frequencies
 from ..riflex.methods import DEFAULT_TASR_SWITCH
@@ -100,9 +101,9 @@ def install(model, resolved: ResolvedModel, settings: PatchSettings, node_id: st
         return tuple(plan.freqs_after if plan is not None else unchanged[axis] for axis, plan in enumerate(plans))
 
     original = model.get_model_object(resolved.rope_path)
-    replaced_earlier = isinstance(original, RIFLExEmbedND)
+    replaced_earlier = isinstance(original, (RIFLExEmbedND, RIFLExCogVideoXRope))
     original = getattr(original, "original", original)
-    embedder = RIFLExEmbedND(original, plan_axes=plan_axes, compute_device_for=fp64_compute_device)
+    embedder = _replacement(resolved, original, plan_axes)
     state = _RunState(node_id, note=" (replaces an earlier RIFLEx RoPE in the chain)" if replaced_earlier else "")
     tasr = settings.method == "tasr"
 
@@ -141,6 +142,19 @@ def install(model, resolved: ResolvedModel, settings: PatchSettings, node_id: st
     if replaced_earlier:
         log.info("RIFLEx: this RIFLEx RoPE replaces an earlier one in the chain (they do not stack)")
     return patched
+
+
+def _replacement(resolved: ResolvedModel, original, plan_axes):
+    """What takes the place of the model's RoPE on the clone, for each kind of RoPE."""
+    if resolved.kind == "cogvideox":
+        if getattr(original, "__func__", None) is not type(original.__self__)._get_rotary_emb:
+            raise ValueError(
+                f"RIFLEx: this CogVideoX model's _get_rotary_emb is a {type(original).__name__}, not the model's own "
+                "method; another node may have replaced it"
+            )
+        spec = resolved.spec
+        return RIFLExCogVideoXRope(original, spec.theta, spec.axes_dims, plan_axes, resolved.axis_positions)
+    return RIFLExEmbedND(original, plan_axes=plan_axes, compute_device_for=fp64_compute_device)
 
 
 def _transformer_options(args, kwargs) -> dict:

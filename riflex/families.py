@@ -225,6 +225,42 @@ FAMILIES: dict[str, Family] = {
             spatial_source=_WAN_14B_SPATIAL,
             reference_frames=1,
         ),
+        Family(
+            key="cogvideox",
+            display_name="CogVideoX 5B (T2V, I2V)",
+            # CogVideoX README / model card: 49 frames (6 s at 8 fps), 720x480; its VAE compresses
+            # time 4x -> 13 latent frames, space 8x with patch 2 -> 30 x 45 patches.
+            train_frames=49,
+            temporal_compression=4,
+            temporal_patch=1,
+            default_k=2,
+            theta=10000.0,
+            axes_dims=(16, 24, 24),
+            train_source="CogVideoX-5B model card: 49 frames at 8 fps, 720x480; 4x VAE -> 13 latent",
+            k_source="k = 2, period 19.9 latent frames: RIFLEx paper Sec. 3.2 (reference code N_k = 20)",
+            spatial_train=(30, 45),
+            spatial_source="CogVideoX-5B model card: 720x480; VAE 8x, patch 2 -> 30 x 45 patches",
+        ),
+        Family(
+            key="cogvideox_15",
+            display_name="CogVideoX 1.5 5B (T2V, I2V)",
+            # CogVideoX1.5-5B model card: 5 s at 16 fps = 81 frames, 1360x768; VAE 4x -> 21 latent,
+            # temporal patch 2 (padded to 22) -> 11 time positions; ComfyUI sets sample_frames 81.
+            train_frames=81,
+            temporal_compression=4,
+            temporal_patch=2,
+            default_k=2,
+            theta=10000.0,
+            axes_dims=(16, 24, 24),
+            train_source="CogVideoX1.5-5B model card: 81 frames (5 s at 16 fps), 1360x768; 4x VAE, temporal patch 2 -> 11",
+            k_source=(
+                "k = 2, period 19.9 positions (39.7 latent frames), derived: 1.5 keeps CogVideoX's RoPE (theta 10000, "
+                "d_t 16; the paper's k = 2 for 5B) and component 2 is the first that never completes a period in the "
+                "11 trained positions"
+            ),
+            spatial_train=(48, 85),
+            spatial_source="ComfyUI sample_height/width 96 x 170 latent (1360x768 px); patch 2 -> 48 x 85 patches",
+        ),
     )
 }
 

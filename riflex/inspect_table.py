@@ -39,8 +39,8 @@ def plan_to_text(plan: TemporalPlan) -> str:
     data = plan_to_dict(plan)
     train_len, test_len = plan.spec.train_len, plan.test_len
     lines = [
-        f"theta {data['theta']:g}, d_t {data['dim']}, train {train_len} latent frames, "
-        f"test {test_len} latent frames ({data['test_frames']} px), method {plan.method}, s = {plan.s:.3f}, k = {plan.k}",
+        f"theta {data['theta']:g}, d_t {data['dim']}, train {train_len} {plan.spec.time_unit}, "
+        f"test {test_len} {plan.spec.time_unit} ({data['test_frames']} px), method {plan.method}, s = {plan.s:.3f}, k = {plan.k}",
         f"{'j':>3} {'theta_j':>11} {'period':>10} {'r_train':>8} {'r_test':>8} {'new theta':>11} {'new period':>10}  changed  verdict",
     ]
     repeats, new_repeats = set(data["repeats"]), set(data["new_repeats"])

@@ -118,7 +118,8 @@ class TemporalPlan:
         """One line a user reads on the node and in the log."""
         spec, k = self.spec, self.k
         if self.axis == 0:
-            frames = f"{self.test_len} latent frames ({spec.pixel_frames_from_positions(self.test_len)} px)"
+            unit = "latent frames" if spec.temporal_patch == 1 else "time positions"
+            frames = f"{self.test_len} {unit} ({spec.pixel_frames_from_positions(self.test_len)} px)"
         else:
             frames = f"axis {AXIS_NAMES[self.axis]} {self.test_len} patches"
         method = self.method
@@ -147,7 +148,8 @@ class TemporalPlan:
                 )
             return (
                 f"{head}, k = {k}: theta_k {before:.5f} -> {after:.5f}, "
-                f"period {2 * math.pi / before:.1f} -> {2 * math.pi / after:.1f} latent frames" + self._quality_note()
+                f"period {2 * math.pi / before:.1f} -> {2 * math.pi / after:.1f} {spec.time_unit}"
+                + self._quality_note()
             )
         if not self.changed:
             return f"{head}: no change"

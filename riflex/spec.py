@@ -42,6 +42,15 @@ class RopeSpec:
             raise ValueError(f"RIFLEx: train_len must be a positive number of latent frames, got {self.train_len}")
 
     @property
+    def time_unit(self) -> str:
+        """What one time position is, for messages: a latent frame, or a temporal patch of them."""
+        return (
+            "latent frames"
+            if self.temporal_patch == 1
+            else f"time positions ({self.temporal_patch} latent frames each)"
+        )
+
+    @property
     def temporal_dim(self) -> int:
         return self.axes_dims[0]
 

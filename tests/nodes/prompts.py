@@ -17,6 +17,8 @@ TINY = {
     "wan_s2v": {"file": "riflex_tiny_wan_s2v.safetensors", "pooled": 0, "channels": 16, "context": 4096},
     "wan_humo": {"file": "riflex_tiny_wan_humo.safetensors", "pooled": 0, "channels": 16, "context": 4096},
     "wan_animate": {"file": "riflex_tiny_wan_animate.safetensors", "pooled": 0, "channels": 16, "context": 4096},
+    "cogvideox": {"file": "riflex_tiny_cogvideox.safetensors", "pooled": 0, "channels": 16, "context": 4096},
+    "cogvideox_15": {"file": "riflex_tiny_cogvideox_15.safetensors", "pooled": 0, "channels": 16, "context": 4096},
 }
 
 RIFLEX_DEFAULTS = {

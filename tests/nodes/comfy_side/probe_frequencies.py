@@ -40,6 +40,29 @@ def recovered_frequencies(ids, table, axes_dims):
     return result
 
 
+def recovered_cogvideox(hwt, table, axes_dims, axis_positions):
+    """CogVideoX's (cos, sin) [t*h*w, head_dim], interleaved pairs, blocks t, h, w: per axis,
+    theta_j = angle / position at the token one step along that axis."""
+    import torch
+
+    h, w, t = hwt
+    cos, sin = (x.view(t, h, w, -1).to(torch.float64) for x in table)
+    positions = axis_positions(h, w, t)
+    result, offset = [], 0
+    for axis, dim in enumerate(axes_dims):
+        index = [0, 0, 0]
+        index[axis] = 1
+        size = (t, h, w)[axis]
+        if size < 2:
+            result.append(None)
+        else:
+            columns = slice(offset, offset + dim, 2)
+            angle = torch.atan2(sin[tuple(index)][columns], cos[tuple(index)][columns])
+            result.append((angle / float(positions[axis][1])).tolist())
+        offset += dim
+    return result
+
+
 def main() -> None:
     options = dict(arg.split("=", 1) for arg in sys.argv[1:] if "=" in arg)
     argv = [arg for arg in sys.argv if "=" not in arg]
@@ -72,12 +95,25 @@ def main() -> None:
     original_module = model.get_model_object(resolved.rope_path)
     patched = output.args[0]
     embedder = patched.get_model_object(resolved.rope_path)
-    assert isinstance(embedder, embed_nd.RIFLExEmbedND), type(embedder)
-
     calls = []
-    embedder.register_forward_hook(
-        lambda module, inputs, out: calls.append((inputs[0].detach().clone(), out.detach().clone(), module.plan_key))
-    )
+    if resolved.kind == "cogvideox":
+        # a method, not a module: record its calls through a subclass of the replacement
+        replacement_class = type(embedder)
+
+        class Recording(replacement_class):
+            def __call__(self, h, w, t, device=None):
+                out = replacement_class.__call__(self, h, w, t, device=device)
+                calls.append(((h, w, t), tuple(o.detach().clone() for o in out), self.plan_key))
+                return out
+
+        embedder.__class__ = Recording
+    else:
+        assert isinstance(embedder, embed_nd.RIFLExEmbedND), type(embedder)
+        embedder.register_forward_hook(
+            lambda module, inputs, out: calls.append(
+                (inputs[0].detach().clone(), out.detach().clone(), module.plan_key)
+            )
+        )
 
     generator = torch.Generator().manual_seed(0)
     context = torch.randn((1, 4, int(options.get("context", 4096))), generator=generator)
@@ -97,6 +133,26 @@ def main() -> None:
 
     axes_dims = resolved.spec.axes_dims
     first, last = calls[0], calls[-1]
+    if resolved.kind == "cogvideox":
+
+        def recovered(call):
+            return recovered_cogvideox(call[0], call[1], axes_dims, resolved.axis_positions)
+
+        def time_range(call):
+            return (0.0, float(call[0][2] - 1))
+
+        planned_on_module = [axis.tolist() for axis in embedder.plan_axes(first[2])]
+        unpatched = type(model.model.diffusion_model)._get_rotary_emb.__name__
+    else:
+
+        def recovered(call):
+            return recovered_frequencies(call[0], call[1], axes_dims)
+
+        def time_range(call):
+            return (float(call[0][..., 0].min()), float(call[0][..., 0].max()))
+
+        planned_on_module = [axis.tolist() for axis in embedder.axis_frequencies_on(first[2], torch.device("cpu"))]
+        unpatched = type(model.model.diffusion_model.get_submodule(resolved.rope_path.split(".", 1)[1])).__name__
     print(
         json.dumps(
             {
@@ -107,19 +163,17 @@ def main() -> None:
                 "spatial_train_len": list(resolved.spec.spatial_train_len),
                 "default_k": resolved.family.default_k,
                 "calls": len(calls),
-                "recovered": recovered_frequencies(first[0], first[1], axes_dims),
-                "recovered_last": recovered_frequencies(last[0], last[1], axes_dims),
+                "recovered": recovered(first),
+                "recovered_last": recovered(last),
                 "keys": [str(first[2]), str(last[2])],
                 "all_keys": sorted({str(call[2]) for call in calls}),
                 # per call: the smallest and largest time position it embedded
-                "time_ranges": sorted({(float(c[0][..., 0].min()), float(c[0][..., 0].max())) for c in calls}),
+                "time_ranges": sorted({time_range(call) for call in calls}),
                 "planned": [axis.tolist() for axis in embedder.plan_axes(first[2])],
                 "planned_last": [axis.tolist() for axis in embedder.plan_axes(last[2])],
-                "module": [axis.tolist() for axis in embedder.axis_frequencies_on(first[2], torch.device("cpu"))],
-                "input_model_module_is_original": model.get_model_object(resolved.rope_path) is original_module,
-                "input_model_unpatched_module": type(
-                    model.model.diffusion_model.get_submodule(resolved.rope_path.split(".", 1)[1])
-                ).__name__,
+                "module": planned_on_module,
+                "input_model_module_is_original": model.get_model_object(resolved.rope_path) == original_module,
+                "input_model_unpatched_module": unpatched,
                 "weights_shared": patched.model is model.model
                 and all(
                     a.data_ptr() == b.data_ptr()

@@ -28,7 +28,11 @@ TINY_FAMILIES = (
     "wan_s2v",
     "wan_humo",
     "wan_animate",
+    "cogvideox",
+    "cogvideox_15",
 )
+# families only newer ComfyUIs have: skipped (no file written) where the class is missing
+OPTIONAL_FAMILIES = {"cogvideox": "comfy.ldm.cogvideo", "cogvideox_15": "comfy.ldm.cogvideo"}
 # Wan variants: ComfyUI detects each by a key of its extra modules (audio encoder, audio
 # projection, face adapter), all present when the variant's own class builds the weights.
 _WAN_VARIANTS = {
@@ -116,6 +120,26 @@ def build(family: str) -> torch.nn.Module:
             operations=ops,
             dtype=torch.float32,
         )
+    elif family in ("cogvideox", "cogvideox_15"):
+        from comfy.ldm.cogvideo.model import CogVideoXTransformer3DModel
+
+        # head dim 64 is what detection assumes; no pos_embedding key, so the model uses RoPE.
+        # 1.5: a temporal patch of 2 (its patch embedding is then a Linear).
+        model = CogVideoXTransformer3DModel(
+            num_attention_heads=2,
+            attention_head_dim=64,
+            in_channels=16,
+            out_channels=16,
+            time_embed_dim=64,
+            text_embed_dim=4096,
+            num_layers=1,
+            patch_size=2,
+            patch_size_t=2 if family == "cogvideox_15" else None,
+            use_rotary_positional_embeddings=True,
+            **({"sample_height": 96, "sample_width": 170, "sample_frames": 81} if family == "cogvideox_15" else {}),
+            operations=ops,
+            dtype=torch.float32,
+        )
     elif family == "kandinsky5":
         from comfy.ldm.kandinsky5.model import Kandinsky5
 
@@ -185,7 +209,11 @@ def main(comfyui_dir: str, out_dir: str) -> None:
     from safetensors.torch import save_file
 
     os.makedirs(out_dir, exist_ok=True)
+    import importlib.util
+
     for family in TINY_FAMILIES:
+        if family in OPTIONAL_FAMILIES and importlib.util.find_spec(OPTIONAL_FAMILIES[family]) is None:
+            continue
         state = {k: v.contiguous() for k, v in build(family).state_dict().items()}
         save_file(state, os.path.join(out_dir, f"riflex_tiny_{family}.safetensors"))
         if family == "wan21":
