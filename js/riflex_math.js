@@ -37,6 +37,7 @@ export const DEFAULTS = {
 export const TRAINING_FREE_LIMIT = 3;
 
 // riflex/families.py, the fields the preview needs (checked against it through the golden file).
+// LTX, whose time frequencies do not follow theta^(-2(j-1)/d), has no preview.
 export const FAMILIES = {
   wan21: {
     label: "Wan 2.1 / 2.2 A14B",
@@ -119,6 +120,27 @@ export const FAMILIES = {
     // the reference image is one more latent frame in front of the video
     referenceFrames: 1,
   },
+  cogvideox: {
+    label: "CogVideoX 5B",
+    theta: 10000,
+    temporalDim: 16,
+    trainFrames: 49,
+    temporalCompression: 4,
+    temporalPatch: 1,
+    defaultK: 2,
+    referenceFrames: 0,
+  },
+  cogvideox_15: {
+    label: "CogVideoX 1.5 5B",
+    theta: 10000,
+    temporalDim: 16,
+    trainFrames: 81,
+    temporalCompression: 4,
+    // two latent frames per time position
+    temporalPatch: 2,
+    defaultK: 2,
+    referenceFrames: 0,
+  },
 };
 
 // Model file names -> family, most specific first. Only a guess for the preview: the node itself
@@ -126,7 +148,9 @@ export const FAMILIES = {
 export const FAMILY_FILE_PATTERNS = [
   [/hunyuan_?video_?1[._]?5|hunyuanvideo15|hyvideo_?1[._]?5/i, "hunyuan_video_15"],
   [/hunyuan_?video|skyreels/i, "hunyuan_video"],
-  [/kandinsky_?5|kandinsky/i, "kandinsky5"],
+  [/kandinsky/i, "kandinsky5"],
+  [/cog_?video_?x?_?1[._]?5/i, "cogvideox_15"],
+  [/cog_?video/i, "cogvideox"],
   [/wan_?2[._]?2.*(ti2v|5b)/i, "wan22_5b"],
   [/s2v/i, "wan_s2v"],
   [/humo/i, "wan_humo"],

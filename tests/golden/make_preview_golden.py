@@ -2,8 +2,8 @@
 the core (riflex/) must both produce.
 
 The expected values are computed here from the paper's formulas with the standard library only
-(no riflex import), so the file is a third, independent computation that both implementations are
-checked against: tests/js/riflex_math.test.mjs (node --test) and tests/riflex/test_preview_golden.py
+(riflex/ gives the family data, none of the formulas), so the file is a third, independent
+computation that both implementations are checked against: tests/js/riflex_math.test.mjs (node --test) and tests/riflex/test_preview_golden.py
 (which also checks that this script still writes exactly the committed file).
 
 Run: python tests/golden/make_preview_golden.py
@@ -17,19 +17,33 @@ from pathlib import Path
 
 OUT = Path(__file__).with_name("preview_cases.json")
 
-# The families as their sources give them (see riflex/families.py for the citations): RoPE base,
-# temporal RoPE dims, training length in pixel frames, VAE time compression, temporal patch,
-# intrinsic component k, reference latent frames in front of the video.
-FAMILIES = {
-    "wan21": (10000.0, 44, 81, 4, 1, 6, 0),
-    "wan22_5b": (10000.0, 44, 121, 4, 1, 6, 0),
-    "hunyuan_video": (256.0, 16, 129, 4, 1, 4, 0),
-    "hunyuan_video_15": (256.0, 16, 121, 4, 1, 4, 0),
-    "kandinsky5": (10000.0, 16, 121, 4, 1, 3, 0),
-    "wan_s2v": (10000.0, 44, 77, 4, 1, 6, 0),
-    "wan_humo": (10000.0, 44, 97, 4, 1, 6, 0),
-    "wan_animate": (10000.0, 44, 77, 4, 1, 6, 1),
-}
+
+# The families: data, taken from riflex/families.py (which cites the sources): RoPE base, temporal
+# RoPE dims, training length in pixel frames, VAE time compression, temporal patch, intrinsic
+# component k, reference latent frames in front of the video. Families whose time frequencies
+# are not theta^(-2(j-1)/d) (LTX) have no preview in the editor and are left out.
+def _families() -> dict[str, tuple]:
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+    from riflex.families import FAMILIES as RIFLEX_FAMILIES
+
+    return {
+        key: (
+            float(f.theta),
+            f.axes_dims[0],
+            f.train_frames,
+            f.temporal_compression,
+            f.temporal_patch,
+            f.default_k,
+            getattr(f, "reference_frames", 0),
+        )
+        for key, f in RIFLEX_FAMILIES.items()
+        if not getattr(f, "temporal_freqs", ())
+    }
+
+
+FAMILIES = _families()
 FIELDS = (
     "theta",
     "temporal_dim",

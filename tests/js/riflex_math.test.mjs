@@ -10,6 +10,7 @@ import {
   FAMILIES,
   METHOD_INPUTS,
   METHOD_SPECIFIC_INPUTS,
+  FAMILY_FILE_PATTERNS,
   familyFromFileName,
   planTemporal,
   positionsFromPixelFrames,
@@ -148,9 +149,15 @@ test("model file names -> family", () => {
     "hunyuanvideo1.5_720p_t2v_fp16.safetensors": "hunyuan_video_15",
     "kandinsky5lite_t2v_sft_5s.safetensors": "kandinsky5",
     "video/riflex_tiny_wan21.safetensors": "wan21",
+    "CogVideoX-5b-I2V.safetensors": "cogvideox",
+    "cogvideox1.5_5b_t2v_bf16.safetensors": "cogvideox_15",
+    "ltxv-13b-0.9.7-dev.safetensors": null,
     "flux1-dev.safetensors": null,
     "hunyuan_image_2.1.safetensors": null,
   };
   for (const [name, key] of Object.entries(names)) assert.equal(familyFromFileName(name), key, name);
+  // every family can be guessed from some file name
+  const guessable = new Set(FAMILY_FILE_PATTERNS.map(([, key]) => key));
+  for (const key of Object.keys(FAMILIES)) assert.ok(guessable.has(key), `no file-name pattern for ${key}`);
   assert.equal(familyFromFileName(undefined), null);
 });

@@ -1,0 +1,254 @@
+"""The RIFLEx RoPE node in the real ComfyUI editor (headless chromium, Playwright), per ComfyUI found:
+the extension loads without errors; choosing a method with the mouse hides the inputs it does not
+use and a saved workflow comes back the same; the preview reads the latent node's length and shows
+the numbers riflex/ computes; a prompt queued from the page is accepted and the node keeps the
+text it reported. Screenshots: tests/_artifacts/browser/comfyui-<version>/."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from pathlib import Path
+
+import pytest
+from comfy_host import REPO
+
+GOLDEN = json.loads((REPO / "tests" / "golden" / "preview_cases.json").read_text())
+METHOD_INPUTS: dict[str, list[str]] = GOLDEN["method_inputs"]
+COMMON_INPUTS: list[str] = GOLDEN["common_inputs"]
+PREVIEW_WIDGETS = {"riflex_preview_frames", "riflex_preview_family", "riflex_preview"}
+HELPERS = (Path(__file__).with_name("page_helpers.js")).read_text()
+WAN_241 = "81 -> 241 frames (61 latent), s = 2.90, k = 6: period 51.0 -> 67.8 latent frames, no repetition"
+# what the node reports for it after sampling (nodes/patch.py through riflex TemporalPlan.summary)
+APPLIED_241 = (
+    "RIFLEx riflex on wan21: 61 latent frames (241 px), train 21, s = 2.90, k = 6: "
+    "theta_k 0.12328 -> 0.09270, period 51.0 -> 67.8 latent frames"
+)
+WARN_COLOUR = "rgb(240, 180, 41)"
+
+
+@pytest.fixture
+def page(page_errors):
+    page_errors.js(HELPERS)
+    return page_errors
+
+
+def wait_for(condition, timeout: float = 10.0, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}; last value {value!r}")
+        time.sleep(0.1)
+
+
+def visible_inputs(page, node_id) -> set[str]:
+    return {
+        w["name"]
+        for w in page.js("id => riflexTest.widgets(id)", node_id)
+        if w["visible"] and w["name"] not in PREVIEW_WIDGETS and not w["name"].startswith("$$")
+    }
+
+
+def choose(page, node_id, widget: str, value: str) -> None:
+    """Pick a combo value as a user does: click the widget, click the entry in the menu."""
+    x, y = page.js("([id, name]) => riflexTest.widgetPoint(id, name)", [node_id, widget])
+    page.page.mouse.click(x, y)
+    page.page.locator(".litecontextmenu .litemenu-entry").filter(
+        has_text=re.compile(f"^{re.escape(value)}$")
+    ).first.click()
+    wait_for(
+        lambda: (
+            page.js("([id, name]) => riflexTest.widgets(id).find(w => w.name === name).value", [node_id, widget])
+            == value
+        ),
+        what=f"{widget} = {value}",
+    )
+
+
+def test_extension_loads_and_registers_its_settings(page):
+    names = page.js("() => riflexTest.extensions()")
+    assert {"RIFLEx.MethodWidgets", "RIFLEx.LengthPreview", "RIFLEx.AppliedText"} <= set(names)
+    assert page.js("ids => riflexTest.settings(ids)", ["RIFLEx.Preview.Show", "RIFLEx.Inputs.HideUnused"]) == {
+        "RIFLEx.Preview.Show": True,
+        "RIFLEx.Inputs.HideUnused": True,
+    }
+    # the JS table covers every input the server declares for the node (the model socket aside)
+    info = page.server.get("/object_info/RIFLExRoPE")["RIFLExRoPE"]["input"]
+    declared = {*info["required"], *info.get("optional", {})} - {"model"}
+    assert declared == set(COMMON_INPUTS) | {name for names in METHOD_INPUTS.values() for name in names}
+
+
+def test_method_switch_hides_unused_inputs_and_a_saved_workflow_comes_back(page):
+    ids = page.js("length => riflexTest.buildTinyGraph(length)", 241)
+    rope = ids["rope"]
+    values_before = {w["name"]: w["value"] for w in page.js("id => riflexTest.widgets(id)", rope)}
+    for method in ["yarn", "pe", "pi", "ntk", "tasr", "loop", "riflex", "yarn"]:
+        choose(page, rope, "method", method)
+        assert visible_inputs(page, rope) == set(COMMON_INPUTS) | set(METHOD_INPUTS[method]), method
+        assert page.js("id => riflexTest.fits(id)", rope), f"{method}: widgets outside the node"
+        if method == "yarn":
+            page.js("ids => riflexTest.show(ids)", [rope])
+            page.screenshot("01_method_yarn_widgets")
+    # hidden widgets kept their values: only `method` changed
+    values_after = {w["name"]: w["value"] for w in page.js("id => riflexTest.widgets(id)", rope)}
+    assert {
+        name: value
+        for name, value in values_after.items()
+        if values_before.get(name) != value and not name.startswith("riflex_preview")
+    } == {"method": "yarn"}
+
+    # saved and loaded again: the same values, yarn's inputs shown, riflex's hidden
+    workflow = page.js("() => riflexTest.serialize()")
+    saved = next(node for node in workflow["nodes"] if node["type"] == "RIFLExRoPE")
+    assert saved["widgets_values"] == ["yarn", 0, 0.0, 0, 0.9, 1.0, 32.0, "temporal", 0.5], "the preview is never saved"
+    page.js("() => riflexTest.buildTinyGraph(81)")  # something else on the canvas first
+    page.js("workflow => riflexTest.load(workflow)", workflow)
+    (loaded,) = page.js("() => riflexTest.nodesOfType('RIFLExRoPE')")
+    wait_for(
+        lambda: visible_inputs(page, loaded) == set(COMMON_INPUTS) | set(METHOD_INPUTS["yarn"]),
+        what="yarn inputs after load",
+    )
+    assert [w["value"] for w in page.js("id => riflexTest.widgets(id)", loaded)][:9] == saved["widgets_values"]
+
+
+def test_preview_reads_the_latent_length_and_warns(page):
+    ids = page.js("length => riflexTest.buildTinyGraph(length)", 241)
+    rope, latent = ids["rope"], ids["latent"]
+    wait_for(
+        lambda: page.js("id => riflexTest.preview(id)", rope)["text"] == WAN_241,
+        what=f"preview {page.js('id => riflexTest.preview(id)', rope)}",
+    )
+    shown = page.js("id => riflexTest.preview(id)", rope)
+    assert shown["level"] == "ok" and shown["whole"]
+    assert "riflex_tiny_wan21.safetensors" in shown["source"] and f"#{latent}" in shown["source"]
+    # the typed-length widget is only offered when no latent node is found
+    assert not next(w for w in page.js("id => riflexTest.widgets(id)", rope) if w["name"] == "riflex_preview_frames")[
+        "visible"
+    ]
+    page.js("ids => riflexTest.show(ids)", [rope, latent])
+    page.screenshot("02_preview_241_frames")
+
+    page.js("([id, v]) => riflexTest.setWidget(id, 'length', v)", [latent, 161])
+    wait_for(
+        lambda: (
+            page.js("id => riflexTest.preview(id)", rope)["text"]
+            == "no change needed: 161 frames stay within one period of k = 6 (51.0 latent frames)"
+        ),
+        what="preview after the length changed",
+    )
+
+    # s = 2.5 is shorter than the 241-frame video: component k still turns past a full period
+    page.js("([id, v]) => riflexTest.setWidget(id, 'length', v)", [latent, 241])
+    page.js("([id, v]) => riflexTest.setWidget(id, 's', v)", [rope, 2.5])
+    warned = wait_for(
+        lambda: (p := page.js("id => riflexTest.preview(id)", rope))["level"] == "warn" and p, what="warning"
+    )
+    assert (
+        "s = 2.50, k = 6: period 51.0 -> 58.3 latent frames, component k = 6 (period 58.3) completes a period"
+        in warned["text"]
+    )
+    assert warned["colour"] == WARN_COLOUR
+    page.js("([id, v]) => riflexTest.setWidget(id, 's', v)", [rope, 0.0])
+    page.js("([id, v]) => riflexTest.setWidget(id, 'length', v)", [latent, 321])
+    beyond = wait_for(
+        lambda: (p := page.js("id => riflexTest.preview(id)", rope))["text"].startswith("81 -> 321") and p,
+        what="321 frames",
+    )
+    assert beyond["text"].endswith("no repetition (s = 3.9 > 3: beyond what works without fine-tuning)")
+    assert beyond["level"] == "warn" and beyond["colour"] == WARN_COLOUR
+    page.screenshot("03_preview_warning_s_over_3")
+
+    # no latent node downstream: the length typed in the preview widget
+    page.js("([id, v]) => riflexTest.setWidget(id, 'riflex_preview_frames', v)", [rope, 257])
+    page.page.evaluate("id => app.canvas.graph.getNodeById(id).disconnectOutput(0)", latent)
+    typed = wait_for(
+        lambda: (p := page.js("id => riflexTest.preview(id)", rope))["source"].endswith("preview frames") and p,
+        what="typed length",
+    )
+    assert typed["text"].startswith("81 -> 257 frames (65 latent), s = 3.10, k = 6")
+    assert next(w for w in page.js("id => riflexTest.widgets(id)", rope) if w["name"] == "riflex_preview_frames")[
+        "visible"
+    ]
+
+
+def test_queued_prompt_is_accepted_and_the_applied_text_stays(page):
+    ids = page.js("length => riflexTest.buildTinyGraph(length)", 241)
+    rope = ids["rope"]
+    wait_for(lambda: page.js("id => riflexTest.preview(id)", rope)["text"] == WAN_241, what="preview")
+    api_prompt = page.js("() => riflexTest.apiPrompt()")
+    assert set(api_prompt[str(rope)]["inputs"]) == {
+        "model",
+        *COMMON_INPUTS,
+        *{n for ns in METHOD_INPUTS.values() for n in ns},
+    }
+
+    page.page.mouse.click(900, 650)  # the empty canvas has the focus, as after any edit
+    with page.page.expect_response(lambda r: r.url.endswith("/prompt") and r.request.method == "POST") as answer:
+        page.page.keyboard.press("Control+Enter")  # the editor's Queue shortcut
+    response = answer.value
+    assert response.status == 200, response.text()
+    sent = json.loads(response.request.post_data)["prompt"]
+    assert sent[str(rope)]["inputs"] == api_prompt[str(rope)]["inputs"]
+    prompt_id = response.json()["prompt_id"]
+
+    def finished():
+        events = page.js("() => riflexTest.events")
+        done = [
+            e
+            for e in events
+            if e["type"] in ("execution_success", "execution_error") and e["detail"].get("prompt_id") == prompt_id
+        ]
+        return done and done[-1]
+
+    outcome = wait_for(finished, timeout=120, what="the run to finish")
+    assert outcome["type"] == "execution_success", page.server.log()[-3000:]
+    time.sleep(1.0)  # the queue goes idle: whatever the frontend does after a run has happened
+    applied = page.js("id => riflexTest.appliedText(id)", rope)
+    assert applied is not None, "no text on the node after the run"
+    assert applied["text"] == APPLIED_241 and applied["visible"] and applied["fits"] and applied["whole"], applied
+    assert page.js("id => riflexTest.preview(id)", rope)["whole"], "the preview was squeezed by the applied text"
+    assert page.page.get_by_text(APPLIED_241).first.is_visible()
+    # the preview before the run and the text after it give the same numbers
+    assert "s = 2.90, k = 6" in WAN_241 and "period 51.0 -> 67.8" in applied["text"]
+    page.js("ids => riflexTest.show(ids)", [rope, ids["latent"], ids["sampler"]])
+    page.screenshot("04_after_run_applied_text")
+    page.js("ids => riflexTest.show(ids)", [ids["loader"], rope, ids["latent"]])
+    page.screenshot("05_after_run_closeup", [ids["loader"], rope, ids["latent"]])
+
+
+def shipped_workflows() -> list[Path]:
+    found = []
+    for path in sorted((REPO / "workflows").glob("*.json")):
+        data = json.loads(path.read_text())
+        if isinstance(data, dict) and any(node.get("type") == "RIFLExRoPE" for node in data.get("nodes", [])):
+            found.append(path)
+    return found
+
+
+def test_shipped_workflows_show_inputs_and_preview(page):
+    workflows = shipped_workflows()
+    if not workflows:
+        pytest.skip("no UI-format workflow with a RIFLEx RoPE node in workflows/ yet")
+    for path in workflows:
+        workflow = json.loads(path.read_text())
+        page.js("workflow => riflexTest.load(workflow)", workflow)
+        for saved in (node for node in workflow["nodes"] if node["type"] == "RIFLExRoPE"):
+            method = saved["widgets_values"][0]
+            wait_for(
+                lambda saved=saved, method=method: (
+                    visible_inputs(page, saved["id"]) == set(COMMON_INPUTS) | set(METHOD_INPUTS[method])
+                ),
+                what=f"{path.name} node {saved['id']}: inputs of {method}",
+            )
+            shown = wait_for(
+                lambda saved=saved: (p := page.js("id => riflexTest.preview(id)", saved["id"]))["text"] and p,
+                what="preview",
+            )
+            assert shown["level"] in ("ok", "warn"), f"{path.name}: {shown}"
+            assert "frames" in shown["text"], f"{path.name}: {shown}"
+        page.js("ids => riflexTest.show(ids)", [n["id"] for n in workflow["nodes"] if n["type"] == "RIFLExRoPE"])
+        page.screenshot(f"06_shipped_{path.stem}")
