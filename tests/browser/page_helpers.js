@@ -28,11 +28,13 @@
       };
       const loader = add("UNETLoader", [20, 100], { unet_name: "riflex_tiny_wan21.safetensors" });
       const rope = add("RIFLExRoPE", [330, 100]);
-      const cond = add("RIFLExTestConditioning", [20, 420], { tokens: 4, width: 4096, pooled_width: 0, seed: 1 });
+      const cond = add("RIFLExTestConditioning", [20, 780], { tokens: 4, width: 4096, pooled_width: 0, seed: 1 });
       const latent = add("EmptyHunyuanLatentVideo", [330, 560], { width: 16, height: 16, length, batch_size: 1 });
       const sampler = add("KSampler", [720, 100], { seed: 7, steps: 2, cfg: 1.0, sampler_name: "euler", scheduler: "simple" });
-      const control = sampler.widgets.find((w) => w.name === "control_after_generate");
-      if (control) control.value = "fixed";
+      for (const seeded of [cond, sampler]) {
+        const control = seeded.widgets.find((w) => w.name === "control_after_generate");
+        if (control) control.value = "fixed";
+      }
       const save = add("SaveLatent", [1060, 100], { filename_prefix: "riflex_browser/tiny" });
       loader.connect(0, rope, 0);
       rope.connect(0, sampler, 0);
