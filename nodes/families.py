@@ -12,8 +12,9 @@ import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ..riflex.cogvideox_rope import cogvideox_axes_dims
 from ..riflex.families import FAMILIES, Family, generic_family
+from ..riflex.ltx_time import ltx_temporal_freqs, ltx_time_step
+from ..riflex.rewrite_rope import cogvideox_axes_dims, cosmos_axes_dims
 from ..riflex.spec import RopeSpec
 
 __all__ = ["ResolvedModel", "resolve_model", "supported_families_text"]
@@ -37,10 +38,6 @@ SUPPORTED_MODEL_CLASSES: dict[str, tuple[str, str]] = {
 NOT_PATCHABLE: dict[str, str] = {
     "GenmoMochi": "Mochi's RoPE frequencies are learned and mixed across the t, h and w axes, so there is no "
     "single temporal component to slow down: RIFLEx does not apply",
-    "LTXV": "LTX-Video shares one frequency grid across t, h, w with positions in normalised pixel units; not supported yet",
-    "LTXAV": "LTX-2 shares one frequency grid across t, h, w with positions in normalised pixel units; not supported yet",
-    "CosmosVideo": "Cosmos uses rotate-half RoPE with fps-scaled time positions; not supported yet",
-    "CosmosPredict2": "Cosmos Predict2 uses rotate-half RoPE with fps-scaled time positions; not supported yet",
 }
 # where other Flux-style video DiTs keep their EmbedND, for the generic path (train_len given)
 GENERIC_ROPE_PATHS = (
@@ -66,10 +63,12 @@ class ResolvedModel:
     spec: RopeSpec
     patch_size: tuple[int, int, int] = (1, 2, 2)  # latent cells per RoPE position (t, h, w)
     spatial_scale: SpatialScale | None = None
-    # what rope_path holds: "embed_nd" (a Flux-style EmbedND module) or "cogvideox" (the
-    # _get_rotary_emb method), with the positions that method uses per axis for (h, w, t)
+    # what rope_path holds: "embed_nd" (a Flux-style EmbedND module), "cogvideox" (the
+    # _get_rotary_emb method, with the positions it uses per axis for (h, w, t)) or "cosmos"
+    # (pos_embedder.generate_embeddings) or "ltx" (the freq_grid_generator shared by t, h, w)
     kind: str = "embed_nd"
     axis_positions: Callable | None = None
+    time_step: float = 1.0  # LTX: grid units one latent frame advances in time
 
     def positions(self, latent_shape, rope_options: dict | None = None) -> tuple:
         """The extent of each RoPE axis for a latent [B, C, T, H, W], in the position units the
@@ -162,8 +161,60 @@ def _spatial_train_in_position_units(resolved: ResolvedModel) -> ResolvedModel:
     return dataclasses.replace(resolved, spec=spec)
 
 
+def _resolve_cosmos(model_patcher, base, train_len: int) -> ResolvedModel:
+    """Cosmos keeps its RoPE in pos_embedder (VideoRopePosition3DEmb): time base 10000 times the
+    module's NTK factor, per-axis dims from the head dim, positions 0..T-1 per latent frame
+    (scaled by base_fps/fps only when a frame_rate is given and the module modulates by it)."""
+    class_name = type(base).__name__
+    embedder = _get(model_patcher, "diffusion_model.pos_embedder")
+    if not hasattr(embedder, "t_ntk_factor") or not hasattr(embedder, "dim_temporal_range"):
+        raise ValueError(
+            f"RIFLEx: this {class_name} model's pos_embedder is a {type(embedder).__name__}, not the "
+            "VideoRopePosition3DEmb RoPE RIFLEx patches (a learned-position variant, or replaced by another node)"
+        )
+    family = FAMILIES["cosmos1" if class_name == "CosmosVideo" else "cosmos_predict2"]
+    head_dim = 2 * int(embedder.dim_temporal_range.numel()) + 4 * int(embedder.dim_spatial_range.numel())
+    theta = 10000.0 * float(embedder.t_ntk_factor)
+    spec = family.spec(theta=theta, axes_dims=cosmos_axes_dims(head_dim), train_len=train_len)
+    diffusion_model = base.diffusion_model
+    patch_spatial = int(getattr(diffusion_model, "patch_spatial", 2))
+    patch = (int(getattr(diffusion_model, "patch_temporal", 1)), patch_spatial, patch_spatial)
+    return ResolvedModel(family, "diffusion_model.pos_embedder.generate_embeddings", spec, patch, kind="cosmos")
+
+
+def _resolve_ltx(model_patcher, base, train_len: int) -> ResolvedModel:
+    """LTX-Video and LTX-2 share one frequency grid across t, h and w (riflex/ltx_time.py has
+    the derivation): the time components are the model's own grid times the grid units one
+    latent frame advances, from its VAE's time scale and max_pos, at the default frame rate."""
+    import torch
+
+    diffusion_model = base.diffusion_model
+    grid_generator = _get(model_patcher, "diffusion_model.freq_grid_generator")
+    grid_generator = getattr(grid_generator, "original", grid_generator)
+    theta = float(diffusion_model.positional_embedding_theta)
+    inner_dim = int(diffusion_model.inner_dim)
+    grid = grid_generator(theta, 3, inner_dim, torch.device("cpu")).to(torch.float64)
+    time_step = ltx_time_step(
+        float(diffusion_model.vae_scale_factors[0]), float(diffusion_model.positional_embedding_max_pos[0])
+    )
+    n_dims = 2 * grid.numel()
+    spec = dataclasses.replace(
+        FAMILIES["ltxv"].spec(theta=theta, axes_dims=(n_dims, n_dims, n_dims), train_len=train_len),
+        temporal_freqs=ltx_temporal_freqs(grid, time_step),
+    )
+    return ResolvedModel(
+        FAMILIES["ltxv"], "diffusion_model.freq_grid_generator", spec, (1, 1, 1), kind="ltx", time_step=time_step
+    )
+
+
 # model classes whose RoPE is not an EmbedND module
-CUSTOM_ROPES: dict[str, Callable] = {"CogVideoX": _resolve_cogvideox}
+CUSTOM_ROPES: dict[str, Callable] = {
+    "LTXV": _resolve_ltx,
+    "LTXAV": _resolve_ltx,
+    "CogVideoX": _resolve_cogvideox,
+    "CosmosVideo": _resolve_cosmos,
+    "CosmosPredict2": _resolve_cosmos,
+}
 
 
 def resolve_model(model_patcher, train_len: int = 0) -> ResolvedModel:

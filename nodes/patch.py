@@ -1,7 +1,8 @@
 """Install a RIFLEx RoPE on a clone of a ComfyUI model.
 
 The clone gets (1) an object patch that swaps the model's EmbedND for a RIFLExEmbedND and
-(2) two wrappers under the key "riflex": one around each diffusion-model call, which tells
+(2) two wrappers under the key "riflex": one around each model call (APPLY_MODEL, which every
+model_base runs, unlike DIFFUSION_MODEL, which only some diffusion models honour), which tells
 the module the size of what is being sampled (from the latent itself, so shifted reference
 positions cannot mislead it) and, for tasr, how far the schedule has gone; and one around
 each sampling run, so what was applied is reported once per run and no table outlives it.
@@ -16,17 +17,17 @@ from functools import lru_cache
 
 import comfy.patcher_extension as patcher_extension
 
-from ..riflex.cogvideox_rope import RIFLExCogVideoXRope
 from ..riflex.embed_nd import RIFLExEmbedND
-from ..riflex.frequencies import axis_frequencies
 from ..riflex.methods import DEFAULT_TASR_SWITCH
 from ..riflex.plan import AXES, TemporalPlan, plan_spatial, plan_temporal, schedule_fraction
+from ..riflex.rewrite_rope import RIFLExCogVideoXRope, RIFLExCosmosRope, RIFLExLTXGrid
 from .compat import fp64_compute_device, send_progress_text
 from .families import ResolvedModel
 
 log = logging.getLogger(__name__)
 
 WRAPPER_KEY = "riflex"
+_WRAPPER_TYPES = (patcher_extension.WrappersMP.OUTER_SAMPLE, patcher_extension.WrappersMP.APPLY_MODEL)
 
 
 @dataclass(frozen=True)
@@ -94,16 +95,16 @@ def install(model, resolved: ResolvedModel, settings: PatchSettings, node_id: st
     at_training = (spec.train_len, *(spec.spatial_train_len or (1, 1)))
     for late in (False, True):  # validates k, s, axes, ... against this model before sampling
         plans_for(at_training, late)
-    unchanged = tuple(axis_frequencies(spec.theta, dim) for dim in spec.axes_dims)
+    unchanged = tuple(spec.axis_freqs(axis) for axis in range(len(spec.axes_dims)))
 
     def plan_axes(key):
         plans = plans_for(*key)
         return tuple(plan.freqs_after if plan is not None else unchanged[axis] for axis, plan in enumerate(plans))
 
     original = model.get_model_object(resolved.rope_path)
-    replaced_earlier = isinstance(original, (RIFLExEmbedND, RIFLExCogVideoXRope))
+    replaced_earlier = isinstance(original, (RIFLExEmbedND, RIFLExCogVideoXRope, RIFLExCosmosRope, RIFLExLTXGrid))
     original = getattr(original, "original", original)
-    embedder = _replacement(resolved, original, plan_axes)
+    embedder = _replacement(resolved, original, unchanged, plan_axes)
     state = _RunState(node_id, note=" (replaces an earlier RIFLEx RoPE in the chain)" if replaced_earlier else "")
     tasr = settings.method == "tasr"
 
@@ -115,7 +116,7 @@ def install(model, resolved: ResolvedModel, settings: PatchSettings, node_id: st
             # tables live only while sampling: none stays in (GPU) memory between runs
             embedder.clear_tables()
 
-    def diffusion_model_wrapper(executor, *args, **kwargs):
+    def apply_model_wrapper(executor, *args, **kwargs):
         latent = args[0] if args else kwargs["x"]
         options = _transformer_options(args, kwargs)
         positions = resolved.positions(latent.shape, options.get("rope_options"))
@@ -134,34 +135,53 @@ def install(model, resolved: ResolvedModel, settings: PatchSettings, node_id: st
             embedder.plan_key = None
 
     patched = model.clone()
-    for wrapper_type in (patcher_extension.WrappersMP.OUTER_SAMPLE, patcher_extension.WrappersMP.DIFFUSION_MODEL):
+    for wrapper_type in _WRAPPER_TYPES:
         patched.remove_wrappers_with_key(wrapper_type, WRAPPER_KEY)  # chaining replaces, never stacks
     patched.add_wrapper_with_key(patcher_extension.WrappersMP.OUTER_SAMPLE, WRAPPER_KEY, outer_sample_wrapper)
-    patched.add_wrapper_with_key(patcher_extension.WrappersMP.DIFFUSION_MODEL, WRAPPER_KEY, diffusion_model_wrapper)
+    patched.add_wrapper_with_key(patcher_extension.WrappersMP.APPLY_MODEL, WRAPPER_KEY, apply_model_wrapper)
     patched.add_object_patch(resolved.rope_path, embedder)
     if replaced_earlier:
         log.info("RIFLEx: this RIFLEx RoPE replaces an earlier one in the chain (they do not stack)")
     return patched
 
 
-def _replacement(resolved: ResolvedModel, original, plan_axes):
+def _replacement(resolved: ResolvedModel, original, unchanged, plan_axes):
     """What takes the place of the model's RoPE on the clone, for each kind of RoPE."""
     if resolved.kind == "cogvideox":
-        if getattr(original, "__func__", None) is not type(original.__self__)._get_rotary_emb:
+        owner = getattr(original, "__self__", None)
+        if getattr(original, "__func__", None) is not getattr(type(owner), "_get_rotary_emb", None):
             raise ValueError(
                 f"RIFLEx: this CogVideoX model's _get_rotary_emb is a {type(original).__name__}, not the model's own "
                 "method; another node may have replaced it"
             )
-        spec = resolved.spec
-        return RIFLExCogVideoXRope(original, spec.theta, spec.axes_dims, plan_axes, resolved.axis_positions)
+        return RIFLExCogVideoXRope(original, unchanged, plan_axes, resolved.axis_positions)
+    if resolved.kind == "cosmos":
+        module = getattr(original, "__self__", None)
+        if getattr(original, "__func__", None) is not getattr(type(module), "generate_embeddings", None):
+            raise ValueError(
+                f"RIFLEx: this Cosmos model's pos_embedder.generate_embeddings is a {type(original).__name__}, not the "
+                "module's own method; another node may have replaced it"
+            )
+        return RIFLExCosmosRope(original, unchanged, plan_axes, module.base_fps, module.enable_fps_modulation)
+    if resolved.kind == "ltx":
+        import comfy.ldm.lightricks.model as lightricks
+
+        own = {getattr(lightricks, name, None) for name in ("generate_freq_grid_np", "generate_freq_grid_pytorch")}
+        if original not in own - {None}:
+            raise ValueError(
+                f"RIFLEx: this LTX model's freq_grid_generator is {getattr(original, '__name__', original)!r}, not one "
+                "of LTX's own grids; another node may have replaced it"
+            )
+        return RIFLExLTXGrid(original, unchanged, plan_axes, resolved.time_step)
     return RIFLExEmbedND(original, plan_axes=plan_axes, compute_device_for=fp64_compute_device)
 
 
 def _transformer_options(args, kwargs) -> dict:
-    """The transformer options ComfyUI hands every diffusion-model call."""
+    """The transformer options ComfyUI hands every model call: apply_model(x, t, c_concat,
+    c_crossattn, control, transformer_options, ...)."""
     options = kwargs.get("transformer_options")
     if options is None:
-        options = next((a for a in args if isinstance(a, dict) and "sample_sigmas" in a), {})
+        options = args[5] if len(args) > 5 and isinstance(args[5], dict) else {}
     return options
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .ltx_time import ltx_grid, ltx_temporal_freqs, ltx_time_step
 from .spec import RopeSpec, positions_from_pixel_frames
 
 __all__ = ["FAMILIES", "Family", "generic_family", "get_family"]
@@ -35,6 +36,9 @@ class Family:
     # latent frames the sampled latent carries besides the video itself, at the RoPE's time
     # positions (Wan Animate puts its reference image in front of the video)
     reference_frames: int = 0
+    # radians per latent frame of the time components, fastest first, where they are not
+    # theta^(-2(j-1)/d) (LTX); the node reads them from the model
+    temporal_freqs: tuple[float, ...] = ()
 
     def spatial_train_for(self, model_width: int | None) -> tuple[int, ...]:
         return dict(self.spatial_train_by_width).get(model_width, self.spatial_train)
@@ -61,6 +65,7 @@ class Family:
             temporal_patch=self.temporal_patch,
             spatial_train_len=self.spatial_train_for(model_width),
             reference_frames=self.reference_frames,
+            temporal_freqs=self.temporal_freqs if axes_dims is None else (),
         )
 
 
@@ -260,6 +265,68 @@ FAMILIES: dict[str, Family] = {
             ),
             spatial_train=(48, 85),
             spatial_source="ComfyUI sample_height/width 96 x 170 latent (1360x768 px); patch 2 -> 48 x 85 patches",
+        ),
+        Family(
+            key="cosmos1",
+            display_name="Cosmos 1.0 Diffusion (7B/14B Text2World, Video2World)",
+            # NVIDIA Cosmos-1.0-Diffusion model cards: 121 frames (5 s at 24 fps), 1280x704;
+            # ComfyUI's EmptyCosmosLatentVideo defaults to 121; the Cosmos tokenizer compresses
+            # time 8x (causal) -> 16 latent frames.
+            train_frames=121,
+            temporal_compression=8,
+            temporal_patch=1,
+            default_k=4,
+            # the module's time base already carries its NTK factor: 10000 * 2^(44/42) = 20671
+            # for the released 7B and 14B (rope_t_extrapolation_ratio 2); read from the model
+            theta=10000.0 * 2.0 ** (44 / 42),
+            axes_dims=(44, 42, 42),
+            train_source="Cosmos-1.0-Diffusion model cards: 121 frames at 24 fps (ComfyUI EmptyCosmosLatentVideo 121); 8x tokenizer -> 16 latent",
+            k_source=(
+                "k = 4, period 24.4 latent frames, derived (no loop frame is published): with the module's time base "
+                "20671 and d_t 44 the periods are 6.3, 9.9, 15.5, 24.4, 38.3; component 4 is the first that never "
+                "completes a period in the 16 trained frames (component 3 completes about one)"
+            ),
+        ),
+        Family(
+            key="cosmos_predict2",
+            display_name="Cosmos Predict2 (2B/14B Video2World)",
+            # NVIDIA Cosmos-Predict2 Video2World model cards: 93 frames at 16 fps; ComfyUI's
+            # CosmosPredict2ImageToVideoLatent defaults to 93; Wan 2.1 VAE 4x -> 24 latent frames.
+            train_frames=93,
+            temporal_compression=4,
+            temporal_patch=1,
+            default_k=5,
+            theta=10000.0,  # 2B; the 14B's time base is 10000 * (5/6)^(44/42) = 8261; read from the model
+            axes_dims=(44, 42, 42),
+            train_source="Cosmos-Predict2 Video2World model cards: 93 frames (ComfyUI CosmosPredict2ImageToVideoLatent 93); Wan VAE 4x -> 24 latent",
+            k_source=(
+                "k = 5, period 33.5 latent frames (14B: 32.4), derived: periods 6.3, 9.6, 14.5, 22.1, 33.5; component 5 "
+                "is the first that never completes a period in the 24 trained frames"
+            ),
+        ),
+        Family(
+            key="ltxv",
+            display_name="LTX-Video and LTX-2 (time components of the shared grid)",
+            # LTX-Video README: best results below 257 frames (8n+1); LTX-2: 10 s clips at 25 fps
+            # (257 frames in ComfyUI's 8n+1 lengths). The video VAE compresses time 8x -> 33 latent.
+            train_frames=257,
+            temporal_compression=8,
+            temporal_patch=1,
+            default_k=0,  # estimated from the model's own grid: see k_source
+            theta=10000.0,
+            # LTX-Video 2B: inner dim 2048 -> n = 341 components per axis (shown without a model)
+            axes_dims=(682, 682, 682),
+            train_source=(
+                "LTX-Video README: up to 257 frames; LTX-2: 10 s at 25 fps = 257 frames; 8x VAE -> 33 latent "
+                "(the training length is not in ComfyUI's code: set train_len for other checkpoints)"
+            ),
+            k_source=(
+                "estimated per model (estimate_k): the fastest time component whose period exceeds the training "
+                "length (LTX-Video 2B at 25 fps: period 33.2 latent frames). LTX spaces its n components only "
+                "2.7% apart (1.4% for 4096-wide models), so about 25 to 50 of them complete their first period "
+                "between 1x and 2x the training length: slowing one of them alone may not prevent a loop-back"
+            ),
+            temporal_freqs=ltx_temporal_freqs(ltx_grid(10000.0, 341), ltx_time_step(8, 20)),
         ),
     )
 }

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import torch
 
-from .frequencies import axis_frequencies, check_non_repetition, periods
+from .frequencies import check_non_repetition, periods
 from .methods import (
     DEFAULT_SAFETY_FACTOR,
     DEFAULT_TASR_SWITCH,
@@ -184,7 +184,7 @@ def plan_temporal(
         raise ValueError(f"RIFLEx: test_len must be >= 1 latent frame, got {test_len}")
     if not (isinstance(s, (int, float)) and math.isfinite(s) and s >= 0):
         raise ValueError(f"RIFLEx: s = {s} is not allowed; use 0 (auto) or a finite number >= 1")
-    freqs_before = axis_frequencies(spec.theta, spec.temporal_dim)
+    freqs_before = spec.axis_freqs(0)
     n_components = freqs_before.numel()
     if k < 0:
         raise ValueError(f"RIFLEx: k = {k} is negative; allowed: 0 (auto) or 1..{n_components}")

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import torch
+
+from .frequencies import axis_frequencies
+
 __all__ = ["RopeSpec", "positions_from_pixel_frames"]
 
 
@@ -34,12 +38,21 @@ class RopeSpec:
     spatial_train_len: tuple[int, ...] = ()
     # latent frames the sampled latent holds besides the video (Wan Animate's reference image)
     reference_frames: int = 0
+    # the time axis' frequencies in radians per position, fastest first, where a model does not
+    # use theta^(-2(j-1)/d) (LTX: one grid shared by all axes, time in seconds); () = that form
+    temporal_freqs: tuple[float, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.axes_dims or any(d <= 0 or d % 2 for d in self.axes_dims):
             raise ValueError(f"RIFLEx: axes_dims must be positive even numbers, got {self.axes_dims}")
         if self.train_len <= 0:
             raise ValueError(f"RIFLEx: train_len must be a positive number of latent frames, got {self.train_len}")
+
+    def axis_freqs(self, axis: int) -> torch.Tensor:
+        """The model's own float64 frequencies of one axis (0 = time)."""
+        if axis == 0 and self.temporal_freqs:
+            return torch.tensor(self.temporal_freqs, dtype=torch.float64)
+        return axis_frequencies(self.theta, self.axes_dims[axis])
 
     @property
     def time_unit(self) -> str:

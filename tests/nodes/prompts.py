@@ -19,6 +19,10 @@ TINY = {
     "wan_animate": {"file": "riflex_tiny_wan_animate.safetensors", "pooled": 0, "channels": 16, "context": 4096},
     "cogvideox": {"file": "riflex_tiny_cogvideox.safetensors", "pooled": 0, "channels": 16, "context": 4096},
     "cogvideox_15": {"file": "riflex_tiny_cogvideox_15.safetensors", "pooled": 0, "channels": 16, "context": 4096},
+    "ltxv": {"file": "riflex_tiny_ltxv.safetensors", "pooled": 0, "channels": 128, "context": 4096},
+    # built inside the probe's process (tiny_models.in_process_patcher): not loadable by UNETLoader
+    "cosmos1": {"file": "riflex_tiny_cosmos1.inprocess", "pooled": 0, "channels": 16, "context": 1024},
+    "cosmos_predict2": {"file": "riflex_tiny_cosmos_predict2.inprocess", "pooled": 0, "channels": 16, "context": 1024},
 }
 
 RIFLEX_DEFAULTS = {

@@ -38,9 +38,19 @@ CASES = [
     ("cogvideox", 26, "riflex", 0, 0.0, (10000.0, 16), lambda f: {1: 0.9 * 2 * math.pi / 26}),
     ("cogvideox_15", 42, "riflex", 0, 0.0, (10000.0, 16), lambda f: {1: 0.9 * 2 * math.pi / 21}),
     ("cogvideox_15", 26, "riflex", 0, 0.0, (10000.0, 16), lambda f: {}),  # 13 < 0.9 * 19.9: no change
+    # Cosmos: the time base carries the module's NTK factor (1.0 7B/14B: ratio 2, 10000 * 2^(44/42));
+    # k = 4 for 1.0 (16 trained), 5 for Predict2 (24 trained)
+    ("cosmos1", 33, "riflex", 0, 0.0, (10000.0 * 2 ** (44 / 42), 44), lambda f: {3: 0.9 * 2 * math.pi / 33}),
+    ("cosmos1", 32, "pi", 0, 0.0, (10000.0 * 2 ** (44 / 42), 44), lambda f: {j: v / 2 for j, v in enumerate(f)}),
+    ("cosmos_predict2", 33, "riflex", 0, 0.0, (10000.0, 44), lambda f: {4: 0.9 * 2 * math.pi / 33}),
 ]
 # what the input model keeps at the RoPE path (never the replacement)
-UNPATCHED = {"cogvideox": "_get_rotary_emb", "cogvideox_15": "_get_rotary_emb"}
+UNPATCHED = {
+    "cogvideox": "_get_rotary_emb",
+    "cogvideox_15": "_get_rotary_emb",
+    "cosmos1": "generate_embeddings",
+    "cosmos_predict2": "generate_embeddings",
+}
 
 
 @pytest.mark.parametrize("family,frames,method,k,s,axis,change", CASES)
@@ -49,7 +59,7 @@ def test_frequencies_used_equal_core_and_formula(
 ):
     data = probe(comfy_install, tiny_models, family, frames, method, k=k, s=s)
     base, d_t = axis
-    assert data["theta"] == base and data["axes_dims"][0] == d_t  # read from the model's own module
+    assert data["theta"] == pytest.approx(base, rel=1e-15) and data["axes_dims"][0] == d_t  # read from the model
 
     expected_t = formula(base, d_t)
     for j, value in change(expected_t).items():
@@ -73,12 +83,13 @@ def probe(
     comfy_install, tiny_models, family, frames, method, k=0, s=0.0, axes="temporal", height=2, width=2, steps=1, **extra
 ):
     tiny = TINY[family]
-    if tiny["file"] not in tiny_models:
+    model_file = next(iter(tiny_models.values())).parent / tiny["file"]  # .inprocess: a marker, see TINY
+    if not model_file.exists():
         pytest.skip(f"ComfyUI {comfy_install.version} has no {family} model class (added in a later ComfyUI)")
     out = run_comfy_script(
         comfy_install,
         "probe_frequencies.py",
-        str(tiny_models[tiny["file"]]),
+        str(model_file),
         str(frames),
         str(tiny["channels"]),
         str(tiny["pooled"]),
@@ -125,6 +136,24 @@ def test_spatial_axes_change_as_the_formulas_say_and_time_does_not(comfy_install
     ntk_w = formula(10000.0 * s ** (w_dim / (w_dim - 2)), w_dim)  # b' = b * s^(d/(d-2))
     assert data["planned"][2] == pytest.approx(ntk_w, rel=1e-12)
     assert data["recovered"][2] == pytest.approx(ntk_w, abs=2e-7)
+
+
+def test_ltx_changes_only_the_time_row_of_its_shared_grid(comfy_install, tiny_models):
+    # LTX: one grid omega_i = (pi/2) 10000^(i/(n-1)) for t, h and w; one latent frame advances
+    # time by 2 * 8 / (25 fps * 20 s) grid units, so the time components turn omega_i * 0.032
+    # radians per latent frame. Trained 257 px = 33 latent; sample 65.
+    data = probe(comfy_install, tiny_models, "ltxv", 65, "riflex", attention_mask=1)
+    n = data["axes_dims"][0] // 2  # tiny model: inner dim 256 -> 42 per axis
+    grid = [(math.pi / 2) * 10000 ** (i / (n - 1)) for i in range(n)][::-1]  # fastest first
+    time = [omega * 2 * 8 / (25 * 20) for omega in grid]
+    k = next(j for j, f in enumerate(time, start=1) if 2 * math.pi / f > 33)  # estimate_k
+    expected = list(time)
+    expected[k - 1] = 0.9 * 2 * math.pi / 65
+    assert data["train_len"] == 33 and data["planned"][0] == pytest.approx(expected, rel=1e-6)
+    assert data["recovered"][0] == pytest.approx(expected, rel=1e-6)
+    # h and w keep the model's own grid, exactly as shared before
+    assert data["recovered"][1] == pytest.approx(grid, rel=1e-6) and data["recovered"][2] == data["recovered"][1]
+    assert data["input_model_module_is_original"] and data["tables_after_run"] == 0
 
 
 def test_kandinsky_spatial_extrapolation_counts_its_half_spaced_positions(comfy_install, tiny_models):

@@ -63,6 +63,27 @@ def recovered_cogvideox(hwt, table, axes_dims, axis_positions):
     return result
 
 
+def recovered_cosmos(thw, table, axes_dims):
+    """Cosmos's [T*H*W, d/2, 2, 2] rotation matrices, pairs t, h, w: per axis, theta_j =
+    the angle at the token one position along that axis (positions 0, 1, ... per latent frame
+    and patch when no frame rate is given)."""
+    import torch
+
+    t, h, w = thw
+    rotations = table.view(t, h, w, -1, 2, 2).to(torch.float64)
+    result, offset = [], 0
+    for axis, dim in enumerate(axes_dims):
+        index = [0, 0, 0]
+        index[axis] = 1
+        if thw[axis] < 2:
+            result.append(None)
+        else:
+            pairs = rotations[tuple(index)][offset : offset + dim // 2]
+            result.append(torch.atan2(pairs[:, 1, 0], pairs[:, 0, 0]).tolist())
+        offset += dim // 2
+    return result
+
+
 def main() -> None:
     options = dict(arg.split("=", 1) for arg in sys.argv[1:] if "=" in arg)
     argv = [arg for arg in sys.argv if "=" not in arg]
@@ -80,7 +101,12 @@ def main() -> None:
     families = importlib.import_module(f"{PACK_NAME}.nodes.families")
     embed_nd = importlib.import_module(f"{PACK_NAME}.riflex.embed_nd")
 
-    model = comfy.sd.load_diffusion_model(model_file)
+    if model_file.endswith(".inprocess"):  # a family detection cannot load at a tiny size
+        import tiny_models
+
+        model = tiny_models.in_process_patcher(open(model_file).read().strip())
+    else:
+        model = comfy.sd.load_diffusion_model(model_file)
     if "class_name" in options:
         model.model.__class__ = type(options["class_name"], (type(model.model),), {})
     train_len = int(options.get("train_len", 0))
@@ -107,6 +133,27 @@ def main() -> None:
                 return out
 
         embedder.__class__ = Recording
+    elif resolved.kind == "cosmos":
+        replacement_class = type(embedder)
+
+        class Recording(replacement_class):
+            def __call__(self, B_T_H_W_C, **kwargs):
+                out = replacement_class.__call__(self, B_T_H_W_C, **kwargs)
+                calls.append((tuple(B_T_H_W_C)[1:4], out.detach().clone(), self.plan_key))
+                return out
+
+        embedder.__class__ = Recording
+    elif resolved.kind == "ltx":
+        replacement_class = type(embedder)
+
+        class Recording(replacement_class):
+            def __call__(self, theta, n_axes, inner_dim, device=None):
+                out = replacement_class.__call__(self, theta, n_axes, inner_dim, device)
+                if n_axes == 3:
+                    calls.append((None, out.detach().clone(), self.plan_key))
+                return out
+
+        embedder.__class__ = Recording
     else:
         assert isinstance(embedder, embed_nd.RIFLExEmbedND), type(embedder)
         embedder.register_forward_hook(
@@ -118,6 +165,8 @@ def main() -> None:
     generator = torch.Generator().manual_seed(0)
     context = torch.randn((1, 4, int(options.get("context", 4096))), generator=generator)
     extra = {"pooled_output": torch.randn((1, int(pooled)), generator=generator) if int(pooled) else None}
+    if options.get("attention_mask"):  # LTX needs the text's attention mask in its conditioning
+        extra["attention_mask"] = torch.ones((1, 4))
     if "reference_frames" in options:  # a reference latent, as ComfyUI's ReferenceLatent node adds one
         reference = torch.randn(
             (1, int(channels), int(options["reference_frames"]), height, width), generator=generator
@@ -143,6 +192,30 @@ def main() -> None:
 
         planned_on_module = [axis.tolist() for axis in embedder.plan_axes(first[2])]
         unpatched = type(model.model.diffusion_model)._get_rotary_emb.__name__
+    elif resolved.kind == "ltx":
+
+        def recovered(call):
+            # the grid rows handed to the model's own generate_freqs, in radians per latent frame
+            # (time) and per grid unit (h, w), fastest first
+            grid = call[1].to(torch.float64)
+            rows = grid if grid.ndim == 2 else grid.expand(3, -1)
+            return [(rows[0].flip(0) * resolved.time_step).tolist(), rows[1].flip(0).tolist(), rows[2].flip(0).tolist()]
+
+        def time_range(call):
+            return (0.0, float(latent_frames) - 1)
+
+        planned_on_module = [axis.tolist() for axis in embedder.plan_axes(first[2])]
+        unpatched = model.model.diffusion_model.freq_grid_generator.__name__
+    elif resolved.kind == "cosmos":
+
+        def recovered(call):
+            return recovered_cosmos(call[0], call[1], axes_dims)
+
+        def time_range(call):
+            return (0.0, float(call[0][0] - 1))
+
+        planned_on_module = [axis.tolist() for axis in embedder.plan_axes(first[2])]
+        unpatched = type(model.model.diffusion_model.pos_embedder).generate_embeddings.__name__
     else:
 
         def recovered(call):

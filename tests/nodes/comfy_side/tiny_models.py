@@ -30,7 +30,23 @@ TINY_FAMILIES = (
     "wan_animate",
     "cogvideox",
     "cogvideox_15",
+    "ltxv",
 )
+# Cosmos: detection forces full-size blocks and heads for these widths, so the tiny models are
+# built in the process that uses them (in_process_patcher), from what detection says about a
+# real checkpoint's shapes (7B Text2World: 4096 channels; Predict2 2B Video2World: 2048), with
+# the width, heads and depth shrunk and the real head dim (128) and RoPE settings kept. The
+# "file" is a marker naming the family.
+IN_PROCESS_FAMILIES = {
+    "cosmos1": (
+        "CosmosT2V",
+        {"x_embedder.proj.1.weight": (4096, 68), "blocks.block0.blocks.0.block.attn.to_q.0.weight": (4096, 4096)},
+    ),
+    "cosmos_predict2": (
+        "CosmosI2VPredict2",
+        {"x_embedder.proj.1.weight": (2048, 72), "blocks.0.mlp.layer1.weight": (8192, 2048)},
+    ),
+}
 # families only newer ComfyUIs have: skipped (no file written) where the class is missing
 OPTIONAL_FAMILIES = {"cogvideox": "comfy.ldm.cogvideo", "cogvideox_15": "comfy.ldm.cogvideo"}
 # Wan variants: ComfyUI detects each by a key of its extra modules (audio encoder, audio
@@ -64,6 +80,21 @@ _HUNYUAN_TINY = dict(
     vision_in_dim=None,
     meanflow_sum=False,
 )
+
+
+def _ltxv() -> torch.nn.Module:
+    # what detection needs: the timestep embedder and a cross-attention key projection of
+    # 32 heads x head dim; 8 is the smallest head dim that works (inner dim 256, which the
+    # context projection must match)
+    import comfy.model_detection
+
+    seed = {
+        "adaln_single.emb.timestep_embedder.linear_1.bias": torch.zeros(4),
+        "transformer_blocks.0.attn2.to_k.weight": torch.zeros(32 * 8, 256),
+    }
+    model_config = comfy.model_detection.model_config_from_unet(seed, "")
+    model_config.set_inference_dtype(torch.float32, None)
+    return model_config.get_model(seed).diffusion_model
 
 
 def _randomize(module: torch.nn.Module, seed: int) -> None:
@@ -140,6 +171,8 @@ def build(family: str) -> torch.nn.Module:
             operations=ops,
             dtype=torch.float32,
         )
+    elif family == "ltxv":
+        model = _ltxv()
     elif family == "kandinsky5":
         from comfy.ldm.kandinsky5.model import Kandinsky5
 
@@ -190,6 +223,26 @@ def build(family: str) -> torch.nn.Module:
     return model
 
 
+def in_process_patcher(family: str):
+    """A ModelPatcher around a tiny Cosmos model (see IN_PROCESS_FAMILIES)."""
+    import comfy.model_detection
+    import comfy.model_management as mm
+    import comfy.model_patcher
+    import comfy.supported_models
+
+    class_name, seed_shapes = IN_PROCESS_FAMILIES[family]
+    seed = {key: torch.zeros(shape) for key, shape in seed_shapes.items()}
+    config = comfy.model_detection.detect_unet_config(seed, "")
+    config.update(model_channels=128, num_heads=1, num_blocks=1)  # head dim 128, as released
+    model_config = getattr(comfy.supported_models, class_name)(config)
+    model_config.set_inference_dtype(torch.float32, None)
+    model = model_config.get_model({})
+    _randomize(model.diffusion_model, seed=sum(map(ord, family)))
+    return comfy.model_patcher.ModelPatcher(
+        model, load_device=mm.get_torch_device(), offload_device=mm.unet_offload_device()
+    )
+
+
 def tiny_lora(wan_state: dict, rank: int = 4) -> dict:
     """A LoRA in ComfyUI's generic format ("diffusion_model.<layer>.lora_up/down.weight") for
     the attention projections of the tiny Wan, strong enough to change its output."""
@@ -211,6 +264,9 @@ def main(comfyui_dir: str, out_dir: str) -> None:
     os.makedirs(out_dir, exist_ok=True)
     import importlib.util
 
+    for family in IN_PROCESS_FAMILIES:
+        with open(os.path.join(out_dir, f"riflex_tiny_{family}.inprocess"), "w") as marker:
+            marker.write(family)
     for family in TINY_FAMILIES:
         if family in OPTIONAL_FAMILIES and importlib.util.find_spec(OPTIONAL_FAMILIES[family]) is None:
             continue
