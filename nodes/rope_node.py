@@ -43,17 +43,18 @@ class RIFLExRoPE(io.ComfyNode):
             inputs=[
                 io.Model.Input(
                     "model",
-                    tooltip="A loaded video diffusion model: Wan 2.1/2.2, HunyuanVideo 1.0/1.5, Kandinsky 5, or another "
-                    "video DiT with an EmbedND RoPE (then set train_len).",
+                    tooltip="A loaded video diffusion model: Wan 2.1/2.2 (and S2V, HuMo, Animate), HunyuanVideo 1.0/1.5, "
+                    "Kandinsky 5, CogVideoX 5B/1.5, Cosmos 1.0/Predict2, LTX-Video/LTX-2, or another video DiT with an "
+                    "EmbedND RoPE (then set train_len).",
                 ),
                 io.Combo.Input("method", options=list(METHODS), default="riflex", tooltip=METHOD_TOOLTIP),
                 io.Int.Input(
                     "k",
                     default=0,
                     min=0,
-                    max=64,
+                    max=1024,  # LTX has hundreds of time components
                     tooltip="Which RoPE component (1 = fastest) causes the loop-back. 0 = the model's known value "
-                    "(Wan 6, HunyuanVideo 4). Only used by riflex.",
+                    "(Wan 6, HunyuanVideo 4, CogVideoX 2, Cosmos 4/5; LTX: estimated). Used by riflex and loop.",
                 ),
                 io.Float.Input(
                     "s",
@@ -72,7 +73,8 @@ class RIFLExRoPE(io.ComfyNode):
                         min=0,
                         max=4096,
                         tooltip="Training length in latent frames. 0 = the model's own (Wan 2.1: 21 = 81 frames, "
-                        "Wan 2.2 5B: 31 = 121 frames, HunyuanVideo: 33 = 129 frames). Change only for fine-tunes.",
+                        "Wan 2.2 5B: 31 = 121 frames, HunyuanVideo: 33 = 129 frames, ...: see the README). Change only "
+                        "for fine-tunes or checkpoints trained longer (Kandinsky 5 10 s: 61).",
                     ),
                 ),
                 io.Float.Input(
