@@ -52,6 +52,8 @@ class RIFLExRepetitionCheck(io.ComfyNode):
             train_frames=spec.pixel_frames_from_positions(spec.train_len),
             theta=spec.theta,
             dim=spec.temporal_dim,
+            axis_freqs=spec.axis_freqs(0),
+            temporal_patch=spec.temporal_patch,
         )
         text = (
             f"{report.verdict}\nfirst repeat: frame {report.first_repeat_frame} (latent {report.first_repeat_latent}), "

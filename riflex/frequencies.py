@@ -58,12 +58,14 @@ def check_non_repetition(axis_freqs: torch.Tensor, test_len: int) -> list[int]:
     return [j + 1 for j, t in enumerate(turns.tolist()) if t >= 1.0]
 
 
-def identify_k(theta: float, dim: int, first_repeat_frame: float) -> int:
+def identify_k(theta: float, dim: int, first_repeat_frame: float, axis_freqs: torch.Tensor | None = None) -> int:
     """The intrinsic component (1-indexed): the one whose period is closest to the frame N
-    where the video was seen to return to its start (paper Sec. 3.2, k = argmin_j |N_j - N|)."""
+    where the video was seen to return to its start (paper Sec. 3.2, k = argmin_j |N_j - N|).
+    axis_freqs: the time axis' own frequencies where they are not theta^(-2(j-1)/d) (LTX)."""
     if not first_repeat_frame > 0:
         raise ValueError(
             f"RIFLEx: first_repeat_frame must be a positive number of latent frames, got {first_repeat_frame}"
         )
-    distances = (periods(axis_frequencies(theta, dim)) - float(first_repeat_frame)).abs()
+    freqs = axis_frequencies(theta, dim) if axis_freqs is None else axis_freqs
+    distances = (periods(freqs) - float(first_repeat_frame)).abs()
     return int(torch.argmin(distances).item()) + 1

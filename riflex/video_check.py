@@ -142,6 +142,8 @@ def check_repetition(
     train_frames: int | None = None,
     theta: float | None = None,
     dim: int | None = None,
+    axis_freqs=None,
+    temporal_patch: int = 1,
 ) -> RepetitionReport:
     """Look for a loop-back to the start, slow motion past `train_frames`, and a static clip.
 
@@ -149,6 +151,8 @@ def check_repetition(
     temporal_compression: pixel frames per latent frame, to report the loop in latent frames.
     train_frames: the model's training length in pixel frames, for the slow-motion check.
     theta, dim: the temporal RoPE base and axis dim, to suggest k for a loop-back found.
+    axis_freqs: the time axis' own frequencies where they are not theta^(-2(j-1)/d) (LTX);
+    temporal_patch: latent frames per time position (CogVideoX 1.5: 2).
     """
     if int(temporal_compression) != temporal_compression or temporal_compression < 1:
         raise ValueError(
@@ -191,7 +195,7 @@ def check_repetition(
             f"(score {repetition_score:.2f})"
         )
         if theta is not None and dim is not None:
-            suggested_k = identify_k(theta, dim, first_latent)
+            suggested_k = identify_k(theta, dim, first_latent / temporal_patch, axis_freqs=axis_freqs)
             parts.append(f"its intrinsic RoPE component is k = {suggested_k}")
     elif count < MIN_GAP_FRAMES + MIN_SEGMENT_FRAMES:
         parts.append(f"too short to look for a loop-back ({count} frames, needs {MIN_GAP_FRAMES + MIN_SEGMENT_FRAMES})")
