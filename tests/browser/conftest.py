@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -97,29 +98,34 @@ def browser_install(request):
 def editor(browser_install, tmp_path_factory):
     from playwright.sync_api import sync_playwright
 
-    models = build_tiny_models(browser_install, tmp_path_factory.mktemp(f"browser-tiny-{browser_install.version}"))
-    server = ComfyServer(browser_install, {"riflex_tiny_wan21.safetensors": models["riflex_tiny_wan21.safetensors"]})
+    model_name = "riflex_tiny_wan21.safetensors"
+    shots = ARTIFACTS / f"comfyui-{browser_install.version}"
+    shutil.rmtree(shots, ignore_errors=True)
+    shots.mkdir(parents=True)
+    server = ComfyServer(browser_install)
     # a returning user: no first-run template browser over the canvas
     settings = server.base / "user" / "default" / "comfy.settings.json"
     settings.parent.mkdir(parents=True)
     settings.write_text(json.dumps({"Comfy.TutorialCompleted": True}))
-    shots = ARTIFACTS / f"comfyui-{browser_install.version}"
-    shutil.rmtree(shots, ignore_errors=True)
-    shots.mkdir(parents=True)
-    server.start()
-    try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-            try:
-                page = browser.new_page(viewport={"width": 1400, "height": 900})
-                editor = Editor(page, server, shots)
-                page.goto(server.url)
-                page.wait_for_function("window.app?.canvas?.graph && window.app.extensions?.length", timeout=90_000)
-                yield editor
-            finally:
-                browser.close()
-    finally:
-        server.stop()
+    # the tiny model is built while ComfyUI and the page start; ComfyUI lists model files when
+    # asked, so the file only has to be there before the first prompt
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        models = pool.submit(build_tiny_models, browser_install, tmp_path_factory.mktemp("browser-tiny"))
+        try:
+            server.start()
+            with sync_playwright() as playwright:
+                browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+                try:
+                    page = browser.new_page(viewport={"width": 1400, "height": 900})
+                    editor = Editor(page, server, shots)
+                    page.goto(server.url)
+                    page.wait_for_function("window.app?.canvas?.graph && window.app.extensions?.length", timeout=90_000)
+                    (server.base / "models" / "diffusion_models" / model_name).symlink_to(models.result()[model_name])
+                    yield editor
+                finally:
+                    browser.close()
+        finally:
+            server.stop()
 
 
 @pytest.fixture
@@ -127,4 +133,5 @@ def page_errors(editor):
     """Fails the test on any console error, uncaught exception or failed request of this pack."""
     editor.errors.clear()
     yield editor
+    editor.page.wait_for_timeout(300)  # the sync API delivers the page's last events only while called
     assert not editor.errors, "\n".join(editor.errors)

@@ -34,7 +34,9 @@ def page(page_errors):
     return page_errors
 
 
-def wait_for(condition, timeout: float = 10.0, what: str = "condition"):
+def wait_for(condition, timeout: float = 10.0, what: str = "condition", editor=None):
+    """Poll `condition`; with `editor`, let Playwright deliver the page's events between polls
+    (the sync API delivers them only while it is called)."""
     deadline = time.monotonic() + timeout
     while True:
         value = condition()
@@ -42,7 +44,10 @@ def wait_for(condition, timeout: float = 10.0, what: str = "condition"):
             return value
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout} s waiting for {what}; last value {value!r}")
-        time.sleep(0.1)
+        if editor is not None:
+            editor.page.wait_for_timeout(100)
+        else:
+            time.sleep(0.1)
 
 
 def visible_inputs(page, node_id) -> set[str]:
@@ -206,7 +211,7 @@ def test_queued_prompt_is_accepted_and_the_applied_text_stays(page):
 
     outcome = wait_for(finished, timeout=120, what="the run to finish")
     assert outcome["type"] == "execution_success", page.server.log()[-3000:]
-    time.sleep(1.0)  # the queue goes idle: whatever the frontend does after a run has happened
+    page.page.wait_for_timeout(1000)  # the queue goes idle: whatever the frontend does after a run has happened
     applied = page.js("id => riflexTest.appliedText(id)", rope)
     assert applied is not None, "no text on the node after the run"
     assert applied["text"] == APPLIED_241 and applied["visible"] and applied["fits"] and applied["whole"], applied
@@ -252,3 +257,28 @@ def test_shipped_workflows_show_inputs_and_preview(page):
             assert "frames" in shown["text"], f"{path.name}: {shown}"
         page.js("ids => riflexTest.show(ids)", [n["id"] for n in workflow["nodes"] if n["type"] == "RIFLExRoPE"])
         page.screenshot(f"06_shipped_{path.stem}")
+
+
+def test_the_error_watch_sees_errors_from_the_pack(editor):
+    """The other tests pass only if nothing of ours errs; make sure such an error would be seen."""
+    editor.errors.clear()
+    try:
+        # an uncaught exception thrown inside one of our modules (its stack names the pack's URL)
+        editor.js(
+            "() => import('/extensions/ComfyUI-RIFLEx/riflex_math.js')"
+            ".then(m => setTimeout(() => m.axisFrequencies(10000, 3)))"
+        )
+        wait_for(
+            lambda: any("page error" in e and "riflex_math.js" in e for e in editor.errors), 10, "page error", editor
+        )
+        # the frontend reports an extension's failing hook by the extension's name
+        editor.js("() => console.error(\"Error calling extension 'RIFLEx.LengthPreview' method 'nodeCreated'\")")
+        wait_for(lambda: any("RIFLEx.LengthPreview" in e for e in editor.errors), 10, "console error", editor)
+        editor.js("() => fetch('/extensions/ComfyUI-RIFLEx/missing.js')")
+        wait_for(lambda: any("missing.js" in e for e in editor.errors), 10, "failed request", editor)
+        # errors of the frontend itself or of other packs are not ours
+        editor.js("() => console.error('Failed to load resource: something of the frontend')")
+        editor.page.wait_for_timeout(300)
+        assert not any("something of the frontend" in e for e in editor.errors)
+    finally:
+        editor.errors.clear()
