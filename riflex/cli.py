@@ -1,5 +1,6 @@
 """`python -m riflex inspect`: what a method does to a model's temporal RoPE, no ComfyUI needed.
-`python -m riflex check-video`: does a generated video loop back, slow down or stand still."""
+`python -m riflex check-video`: does a generated video loop back, slow down or stand still.
+`python -m riflex export-api`: the API-format twin of every UI workflow in workflows/."""
 
 from __future__ import annotations
 
@@ -168,12 +169,60 @@ def _run_workflow(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export_api_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "export-api", help="write the API-format twin of every UI workflow (workflows/ -> workflows/api/)"
+    )
+    p.add_argument("ui_dir", nargs="?", default="workflows", help="folder of UI-format workflows (default %(default)s)")
+    p.add_argument("--out", help="folder for the API files (default UI_DIR/api)")
+    p.add_argument("--node-inputs", help="widget-order snapshot (default UI_DIR/schema/node_inputs.json)")
+    p.add_argument("--node-inputs-from", metavar="URL", help="first refresh the snapshot from a running ComfyUI")
+    p.add_argument("--check", action="store_true", help="write nothing; exit 1 when an API file is missing or differs")
+    p.set_defaults(run=_run_export_api)
+
+
+def _run_export_api(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .workflow_api import WorkflowError, capture_node_inputs, dumps, export_dir, load_node_inputs
+
+    ui_dir = Path(args.ui_dir)
+    api_dir = Path(args.out) if args.out else ui_dir / "api"
+    snapshot = Path(args.node_inputs) if args.node_inputs else ui_dir / "schema" / "node_inputs.json"
+    try:
+        if args.node_inputs_from:
+            snapshot.parent.mkdir(parents=True, exist_ok=True)
+            snapshot.write_text(dumps(capture_node_inputs(args.node_inputs_from, ui_dir)), encoding="utf-8")
+            print(f"wrote {snapshot}")
+        files = export_dir(ui_dir, api_dir, load_node_inputs(snapshot))
+    except (OSError, WorkflowError, json.JSONDecodeError) as error:
+        print(f"RIFLEx: export-api: {error}" if not str(error).startswith("RIFLEx") else error, file=sys.stderr)
+        return 2
+    stale = sorted(set(api_dir.glob("*.json")) - set(files)) if api_dir.is_dir() else []
+    differing = [path for path, text in files.items() if not path.exists() or path.read_text(encoding="utf-8") != text]
+    if args.check:
+        for path in differing:
+            print(f"out of date: {path}", file=sys.stderr)
+        for path in stale:
+            print(f"no UI workflow for: {path}", file=sys.stderr)
+        return 1 if differing or stale else 0
+    api_dir.mkdir(parents=True, exist_ok=True)
+    for path in differing:
+        path.write_text(files[path], encoding="utf-8")
+        print(f"wrote {path}")
+    for path in stale:
+        path.unlink()
+        print(f"removed {path} (no UI workflow)")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m riflex", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     _inspect_parser(sub)
     _check_video_parser(sub)
     _run_parser(sub)
+    _export_api_parser(sub)
     args = parser.parse_args(argv)
     try:
         return args.run(args)

@@ -1,0 +1,196 @@
+"""riflex.workflow_api: UI-format graphs to API prompts the way ComfyUI's editor does it, on
+small hand-made graphs and /object_info entries (the shipped workflows are in tests/workflows)."""
+
+from __future__ import annotations
+
+import pytest
+
+from riflex.workflow_api import (
+    WorkflowError,
+    compatible_widgets,
+    convert_workflow,
+    node_inputs_entry,
+    widget_names,
+)
+
+KSAMPLER_INFO = {
+    "display_name": "KSampler",
+    "input": {
+        "required": {
+            "model": ["MODEL"],
+            "seed": ["INT", {"default": 0, "min": 0, "max": 2**64 - 1, "control_after_generate": True}],
+            "steps": ["INT", {"default": 20, "min": 1}],
+            "sampler_name": [["euler", "uni_pc"]],
+            "positive": ["CONDITIONING"],
+        }
+    },
+    "input_order": {"required": ["model", "seed", "steps", "sampler_name", "positive"]},
+}
+
+
+def info(required: dict, optional: dict | None = None, order: dict | None = None, display_name: str = "") -> dict:
+    entry = {"display_name": display_name, "input": {"required": required}}
+    if optional:
+        entry["input"]["optional"] = optional
+    if order:
+        entry["input_order"] = order
+    return entry
+
+
+def test_widgets_follow_input_order_and_skip_sockets():
+    entry = info(
+        {"b": ["INT", {}], "model": ["MODEL"], "a": ["FLOAT", {}], "forced": ["INT", {"forceInput": True}]},
+        {"c": ["BOOLEAN", {}], "image": ["IMAGE"]},
+        order={"required": ["model", "a", "b", "forced"], "optional": ["image", "c"]},
+    )
+    assert widget_names(entry) == [("a", True), ("b", True), ("c", True)]
+
+
+def test_seed_gets_a_control_widget_the_server_never_sees():
+    assert widget_names(KSAMPLER_INFO) == [
+        ("seed", True),
+        ("control_after_generate", False),
+        ("steps", True),
+        ("sampler_name", True),
+    ]
+    # the editor adds it to INTs named seed / noise_seed even without the flag
+    assert widget_names(info({"noise_seed": ["INT", {}]})) == [("noise_seed", True), ("control_after_generate", False)]
+    # and a combo with the flag also gets the filter widget
+    combo = info({"name": [["a", "b"], {"control_after_generate": True}]})
+    assert widget_names(combo) == [("name", True), ("control_after_generate", False), ("control_filter_list", False)]
+
+
+def test_upload_combo_is_followed_by_its_button():
+    load_image = info({"image": [["example.png"], {"image_upload": True}]}, display_name="Load Image")
+    assert node_inputs_entry(load_image) == {
+        "display_name": "Load Image",
+        "widgets": ["image", "upload"],
+        "editor_only": ["upload"],
+    }
+
+
+def test_dynamic_combo_sub_widgets_follow_it_with_dotted_names():
+    save = info(
+        {
+            "prefix": ["STRING", {}],
+            "format": [
+                "COMFY_DYNAMICCOMBO_V3",
+                {
+                    "options": [
+                        {"key": "auto", "inputs": {"required": {"codec": [["auto", "h264"], {}]}}},
+                        {"key": "webm", "inputs": {"required": {}}},
+                    ]
+                },
+            ],
+        },
+        {"codec": [["auto", "h264"], {"hidden": True}]},
+        order={"required": ["prefix", "format"], "optional": ["codec"]},
+    )
+    assert [name for name, _ in widget_names(save)] == ["prefix", "format", "format.codec", "codec"]
+    # a workflow saved where the third widget was plain "codec" (ComfyUI 0.8) still means the
+    # same input here: the node keeps "codec" as an input
+    assert compatible_widgets(["prefix", "format", "codec"], save) is None
+    assert (
+        compatible_widgets(["prefix", "codec", "format"], save) == "widget 1 is 'format' here, 'codec' in the snapshot"
+    )
+    # widgets a newer node appends take their defaults; fewer widgets than saved is an error
+    assert compatible_widgets(["prefix"], save) is None
+    assert "the snapshot has 5" in compatible_widgets(["prefix", "format", "codec", "codec", "x"], save)
+
+
+NODE_INPUTS = {
+    "Loader": {"display_name": "Load", "widgets": ["name"], "editor_only": []},
+    "KSampler": node_inputs_entry(KSAMPLER_INFO),
+    "Patch": {"display_name": "Patch", "widgets": ["strength"], "editor_only": []},
+    "LoadImage": {"display_name": "Load Image", "widgets": ["image", "upload"], "editor_only": ["upload"]},
+    "ToVideo": {"display_name": "To Video", "widgets": [], "editor_only": []},
+}
+
+
+def graph(nodes: list[dict], links: list[list]) -> dict:
+    return {"nodes": nodes, "links": links, "version": 0.4}
+
+
+def node(node_id, class_type, widgets=(), inputs=(), mode=0, title=None) -> dict:
+    out = {"id": node_id, "type": class_type, "mode": mode, "widgets_values": list(widgets), "inputs": list(inputs)}
+    if title:
+        out["title"] = title
+    return out
+
+
+def socket(name, kind, link=None, widget=None) -> dict:
+    out = {"name": name, "type": kind, "link": link}
+    if widget:
+        out["widget"] = {"name": widget}
+    return out
+
+
+def test_convert_names_widgets_drops_editor_only_values_and_follows_links():
+    workflow = graph(
+        [
+            node(1, "Loader", ["model.safetensors"]),
+            node(2, "MarkdownNote", ["# read me"]),
+            node(3, "KSampler", [42, "randomize", 20, "euler"], [socket("model", "MODEL", 1)], title="Sampler A"),
+        ],
+        [[1, 1, 0, 3, 0, "MODEL"]],
+    )
+    assert convert_workflow(workflow, NODE_INPUTS) == {
+        "1": {"inputs": {"name": "model.safetensors"}, "class_type": "Loader", "_meta": {"title": "Load"}},
+        "3": {
+            "inputs": {"seed": 42, "steps": 20, "sampler_name": "euler", "model": ["1", 0]},
+            "class_type": "KSampler",
+            "_meta": {"title": "Sampler A"},
+        },
+    }
+
+
+def test_a_widget_turned_into_an_input_takes_its_link():
+    workflow = graph(
+        [
+            node(1, "Loader", ["m"]),
+            node(2, "KSampler", [42, "fixed", 20, "euler"], [socket("steps", "INT", 7, widget="steps")]),
+            node(3, "Patch", [8]),
+        ],
+        [[7, 3, 0, 2, 0, "INT"]],
+    )
+    assert convert_workflow(workflow, NODE_INPUTS)["2"]["inputs"] == {
+        "seed": 42,
+        "sampler_name": "euler",
+        "steps": ["3", 0],
+    }
+
+
+def test_bypassed_node_passes_its_input_of_the_same_type_and_muted_sends_nothing():
+    workflow = graph(
+        [
+            node(1, "Loader", ["m"]),
+            node(2, "Patch", [0.5], [socket("model", "MODEL", 1)], mode=4),  # bypassed
+            node(3, "KSampler", [1, "fixed", 2, "euler"], [socket("model", "MODEL", 2), socket("positive", "COND", 3)]),
+            node(4, "Patch", [0.5], [], mode=2),  # muted
+            node(5, "LoadImage", ["example.png", "image"], mode=4),  # bypassed, nothing to pass on
+            node(6, "ToVideo", [], [socket("images", "IMAGE", 4)]),
+        ],
+        [[1, 1, 0, 2, 0, "MODEL"], [2, 2, 0, 3, 0, "MODEL"], [3, 4, 0, 3, 1, "COND"], [4, 5, 0, 6, 0, "IMAGE"]],
+    )
+    prompt = convert_workflow(workflow, NODE_INPUTS)
+    assert sorted(prompt) == ["1", "3", "6"]
+    assert prompt["3"]["inputs"]["model"] == ["1", 0]
+    assert "positive" not in prompt["3"]["inputs"]
+    assert prompt["6"]["inputs"] == {}
+
+
+@pytest.mark.parametrize(
+    ("workflow", "message"),
+    [
+        (graph([node(1, "Mystery")], []), "node 1 (Mystery): no entry in the node-inputs snapshot"),
+        (graph([node(1, "Loader", ["a", "b"])], []), "node 1 (Loader): 2 widget values but the snapshot knows 1"),
+        (graph([node(1, "PrimitiveNode", [3])], []), "primitive nodes are not supported"),
+        ({**graph([], []), "definitions": {"subgraphs": [{"id": "x"}]}}, "has subgraphs"),
+        ({"1": {"class_type": "Loader", "inputs": {}}}, "is not a UI-format workflow"),
+        (graph([node(1, "KSampler", [1, "fixed", 2, "euler"], [socket("model", "MODEL", 9)])], []), "link 9"),
+    ],
+)
+def test_what_cannot_be_converted_is_named(workflow, message):
+    with pytest.raises(WorkflowError, match="RIFLEx") as error:
+        convert_workflow(workflow, NODE_INPUTS, "wf.json")
+    assert message in str(error.value)
