@@ -12,6 +12,7 @@ import {
   findWidget,
   fitHeight,
   isRIFLExNode,
+  refreshVueWidgets,
   riflexNodes,
   setWidgetHidden,
   settingValue,
@@ -231,7 +232,10 @@ export function refresh(node) {
       node.setDirtyCanvas?.(true, false);
     }
   }
-  if (resized) fitHeight(node);
+  if (resized) {
+    fitHeight(node);
+    refreshVueWidgets(app, parts.frames);
+  }
 }
 
 function refreshAll() {

@@ -9,6 +9,7 @@ import {
   findWidget,
   fitHeight,
   isRIFLExNode,
+  refreshVueWidgets,
   riflexNodes,
   setWidgetHidden,
   settingValue,
@@ -35,7 +36,10 @@ export function applyMethodWidgets(node) {
     setWidgetHidden(widget, hide);
     changed = true;
   }
-  if (changed) fitHeight(node);
+  if (changed) {
+    fitHeight(node);
+    refreshVueWidgets(app, findWidget(node, "riflex_preview_frames"));
+  }
 }
 
 app.registerExtension({

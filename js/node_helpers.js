@@ -28,6 +28,16 @@ export function setWidgetHidden(widget, hidden) {
   if (widget.options) widget.options.hidden = hidden;
 }
 
+// The Vue ("Nodes 2.0") renderer re-reads widget options only when some reactive widget state of
+// the node changes; `own` is a widget of ours that nothing saves or sends: touching its value
+// (and putting it back) makes that renderer re-read the hidden flags just set.
+export function refreshVueWidgets(app, own) {
+  if (!own || !settingValue(app, "Comfy.VueNodes.Enabled", false)) return;
+  const value = own.value;
+  own.value = typeof value === "number" ? value + 1 : `${value} `;
+  own.value = value;
+}
+
 // Height to fit the visible widgets: shrink when some were hidden, grow when some appeared.
 export function fitHeight(node) {
   const height = node.computeSize()[1];

@@ -282,3 +282,42 @@ def test_the_error_watch_sees_errors_from_the_pack(editor):
         assert not any("something of the frontend" in e for e in editor.errors)
     finally:
         editor.errors.clear()
+
+
+def test_method_switch_in_the_vue_node_renderer(page):
+    """Nodes 2.0 (the Vue renderer, a setting of the frontend) reads widget.options.hidden."""
+    all_inputs = set(COMMON_INPUTS) | {name for names in METHOD_INPUTS.values() for name in names}
+    if page.js("() => app.extensionManager.setting.settings?.['Comfy.VueNodes.Enabled'] === undefined"):
+        pytest.skip("this frontend has no Vue node renderer")
+    # built first, then shown by the Vue renderer (which reads the values as it mounts the nodes)
+    ids = page.js("length => riflexTest.buildTinyGraph(length)", 241)
+    rope = ids["rope"]
+    page.js("() => app.extensionManager.setting.set('Comfy.VueNodes.Enabled', true)")
+    try:
+        node = page.page.locator(f'[data-node-id="{rope}"]')
+
+        def shown_inputs():
+            return set(node.inner_text().split("\n")) & all_inputs
+
+        advanced = node.get_by_text("Show advanced inputs")
+        if advanced.count():  # ComfyUI 0.33 folds train_len, safety_factor, yarn_* and tasr_switch
+            advanced.first.click()
+        wait_for(
+            lambda: shown_inputs() == set(COMMON_INPUTS) | set(METHOD_INPUTS["riflex"]),
+            what="riflex inputs",
+            editor=page,
+        )
+        assert WAN_241 in node.inner_text()
+        page.js(
+            "id => { const w = app.canvas.graph.getNodeById(id).widgets.find(w => w.name === 'method'); w.value = 'yarn'; w.callback?.(w.value); }",
+            rope,
+        )
+        wait_for(
+            lambda: shown_inputs() == set(COMMON_INPUTS) | set(METHOD_INPUTS["yarn"]), what="yarn inputs", editor=page
+        )
+        # the latent's length was found, so the typed-length widget is not offered
+        assert "preview frames" not in node.inner_text()
+        page.js("ids => riflexTest.show(ids)", [rope, ids["latent"]])
+        page.screenshot("07_vue_nodes_yarn")
+    finally:
+        page.js("() => app.extensionManager.setting.set('Comfy.VueNodes.Enabled', false)")
