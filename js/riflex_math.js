@@ -141,6 +141,27 @@ export const FAMILIES = {
     defaultK: 2,
     referenceFrames: 0,
   },
+  cosmos1: {
+    label: "Cosmos 1.0 Diffusion",
+    // 10000 * 2^(44/42), the time base with its NTK factor, as Python writes it (exact)
+    theta: 20671.155660140554,
+    temporalDim: 44,
+    trainFrames: 121,
+    temporalCompression: 8,
+    temporalPatch: 1,
+    defaultK: 4,
+    referenceFrames: 0,
+  },
+  cosmos_predict2: {
+    label: "Cosmos Predict2",
+    theta: 10000,
+    temporalDim: 44,
+    trainFrames: 93,
+    temporalCompression: 4,
+    temporalPatch: 1,
+    defaultK: 5,
+    referenceFrames: 0,
+  },
 };
 
 // Model file names -> family, most specific first. Only a guess for the preview: the node itself
@@ -151,6 +172,8 @@ export const FAMILY_FILE_PATTERNS = [
   [/kandinsky/i, "kandinsky5"],
   [/cog_?video_?x?_?1[._]?5/i, "cogvideox_15"],
   [/cog_?video/i, "cogvideox"],
+  [/cosmos.?predict.?2/i, "cosmos_predict2"],
+  [/cosmos/i, "cosmos1"],
   [/wan_?2[._]?2.*(ti2v|5b)/i, "wan22_5b"],
   [/s2v/i, "wan_s2v"],
   [/humo/i, "wan_humo"],

@@ -151,6 +151,8 @@ test("model file names -> family", () => {
     "video/riflex_tiny_wan21.safetensors": "wan21",
     "CogVideoX-5b-I2V.safetensors": "cogvideox",
     "cogvideox1.5_5b_t2v_bf16.safetensors": "cogvideox_15",
+    "Cosmos-1_0-Diffusion-7B-Text2World.safetensors": "cosmos1",
+    "cosmos_predict2_2B_video2world_480p_16fps.safetensors": "cosmos_predict2",
     "ltxv-13b-0.9.7-dev.safetensors": null,
     "flux1-dev.safetensors": null,
     "hunyuan_image_2.1.safetensors": null,
