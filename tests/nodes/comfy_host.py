@@ -101,8 +101,12 @@ class ComfyServer:
     """A headless ComfyUI on 127.0.0.1 with this pack (and the test-only pack) installed in a
     private base directory, so the user's own custom nodes and models are never touched."""
 
-    def __init__(self, install: ComfyInstall, models: dict[str, Path] | None = None):
+    def __init__(self, install: ComfyInstall, models: dict[str, Path] | None = None, env: dict[str, str] | None = None):
+        """`models`: file name -> file, placed in diffusion_models (loras for *_lora.safetensors),
+        or "folder/file name" -> file, placed in models/<folder> (vae, text_encoders, ...).
+        `env`: extra environment variables for the server process."""
         self.install = install
+        self.env = env or {}
         self.base = Path(tempfile.mkdtemp(prefix="riflex-comfy-"))
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -115,6 +119,9 @@ class ComfyServer:
             (self.base / "models" / folder).mkdir(parents=True)
         for name, path in (models or {}).items():
             folder = "loras" if name.endswith("_lora.safetensors") else "diffusion_models"
+            if "/" in name:
+                folder, name = name.split("/", 1)
+                (self.base / "models" / folder).mkdir(parents=True, exist_ok=True)
             (self.base / "models" / folder / name).symlink_to(path)
         self.log_path = self.base / "server.log"
 
@@ -137,6 +144,7 @@ class ComfyServer:
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            env={**os.environ, **self.env},
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

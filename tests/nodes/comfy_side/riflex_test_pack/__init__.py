@@ -11,6 +11,12 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.realpath(__file__))))
 from synthetic_video import render  # noqa: E402  (tests/nodes/comfy_side, beside this pack)
 
+if os.environ.get("RIFLEX_TEST_TINY_VAES") == "1":
+    # the workflow tests' server: build the fixed-width video VAEs at tiny widths (see tiny_workflow_parts)
+    from tiny_workflow_parts import patch_fixed_vae_widths  # noqa: E402
+
+    patch_fixed_vae_widths()
+
 
 class RIFLExTestConditioning:
     @classmethod
@@ -106,7 +112,31 @@ class RIFLExTestVideo:
         return (torch.from_numpy(render(positions)),)
 
 
+class RIFLExTestClipVisionOutput:
+    """What CLIP Vision Encode gives Wan I2V, without a CLIP-vision model: random
+    penultimate hidden states of ViT-H/14's shape (257 tokens x 1280)."""
+
+    @classmethod
+    def INPUT_TYPES(cls):
+        return {"required": {"seed": ("INT", {"default": 0, "min": 0, "max": 2**31})}}
+
+    RETURN_TYPES = ("CLIP_VISION_OUTPUT",)
+    FUNCTION = "make"
+    CATEGORY = "testing/RIFLEx"
+
+    def make(self, seed):
+        import comfy.clip_vision
+
+        generator = torch.Generator().manual_seed(seed)
+        output = comfy.clip_vision.Output()
+        output["penultimate_hidden_states"] = torch.randn((1, 257, 1280), generator=generator)
+        output["last_hidden_state"] = torch.randn((1, 257, 1280), generator=generator)
+        output["image_embeds"] = torch.randn((1, 1024), generator=generator)
+        return (output,)
+
+
 NODE_CLASS_MAPPINGS = {
+    "RIFLExTestClipVisionOutput": RIFLExTestClipVisionOutput,
     "RIFLExTestVideo": RIFLExTestVideo,
     "RIFLExTestReplaceRope": RIFLExTestReplaceRope,
     "RIFLExTestConditioning": RIFLExTestConditioning,

@@ -1,0 +1,212 @@
+"""Tiny random-weight stand-ins for the model files the shipped workflows load (tests/workflows):
+tiny_models.py's diffusion models, a Wan 2.1 I2V model and the video VAEs, all built with
+ComfyUI's own classes (run with ComfyUI's Python).
+
+ComfyUI reads the Wan 2.1 VAE's width from the file, so a tiny Wan 2.1 VAE loads as it is.
+The Wan 2.2, HunyuanVideo (also Kandinsky 5's VAE) and HunyuanVideo 1.5 VAEs have their
+widths written into comfy/sd.py (Wan 2.2: dim 160; HunyuanVideo: ch 128; 1.5: block widths
+128..1024), so a file of another width does not load: `patch_fixed_vae_widths()` makes those
+same classes take the tiny widths below. The test pack calls it inside the test server only
+when RIFLEX_TEST_TINY_VAES=1 (the workflow tests set it); the shipped workflows and a user's
+ComfyUI never see it.
+
+    python tiny_workflow_parts.py COMFYUI_DIR OUT_DIR
+
+writes into OUT_DIR riflex_tiny_vae_<kind>.safetensors for each kind in TINY_VAE_KINDS (checked
+to load through comfy.sd.VAE, with the patch, with no missing key), riflex_tiny_wan21_i2v.safetensors
+(Wan 2.1 I2V: 36 input channels and the CLIP-vision projection, which ComfyUI detects as i2v)
+and tiny_models.py's models of WORKFLOW_FAMILIES.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import torch
+
+ENV_FLAG = "RIFLEX_TEST_TINY_VAES"
+TINY_VAE_KINDS = ("wan21", "wan22", "hunyuan_video", "hunyuan_video_15")
+WORKFLOW_FAMILIES = ("wan21", "wan22_5b", "hunyuan_video", "hunyuan_video_15", "kandinsky5")  # from tiny_models.py
+WAN21_DIM = 8  # read from the file by ComfyUI: no patch needed
+WAN22_DIM = 16
+HUNYUAN_CH = 32  # GroupNorm(32) in the HunyuanVideo VAE: at least 32
+HUNYUAN15_BLOCKS = [16, 16, 32, 32, 32]
+
+
+def _wan22_class():
+    import comfy.ldm.wan.vae2_2 as wan22
+
+    return wan22.WanVAE
+
+
+def patch_fixed_vae_widths() -> None:
+    """Make ComfyUI build its Wan 2.2, HunyuanVideo and HunyuanVideo 1.5 VAEs at the tiny
+    widths (idempotent)."""
+    import comfy.ldm.hunyuan_video.vae_refiner as refiner
+    import comfy.ldm.wan.vae2_2 as wan22
+    import comfy.sd
+
+    if getattr(comfy.sd, "_riflex_tiny_vaes", False):
+        return
+    comfy.sd._riflex_tiny_vaes = True
+
+    wan22_vae = wan22.WanVAE
+
+    class TinyWan22VAE(wan22_vae):
+        def __init__(self, *args, **kwargs):
+            kwargs["dim"] = WAN22_DIM
+            kwargs["dec_dim"] = WAN22_DIM
+            super().__init__(*args, **kwargs)
+
+    wan22.WanVAE = TinyWan22VAE
+
+    autoencoder_kl = comfy.sd.AutoencoderKL
+
+    def tiny_autoencoder_kl(*args, ddconfig=None, **kwargs):
+        if ddconfig is not None and ddconfig.get("conv3d"):  # the HunyuanVideo VAE
+            ddconfig = {**ddconfig, "ch": HUNYUAN_CH}
+        return autoencoder_kl(*args, ddconfig=ddconfig, **kwargs)
+
+    comfy.sd.AutoencoderKL = tiny_autoencoder_kl
+
+    for name in ("Encoder", "Decoder"):
+        original = getattr(refiner, name)
+
+        def tiny_init(self, *args, _original=original, **kwargs):
+            kwargs["block_out_channels"] = list(HUNYUAN15_BLOCKS)
+            _original.__init__(self, *args, **kwargs)
+
+        setattr(refiner, name, type(name, (original,), {"__init__": tiny_init}))
+
+
+def _randomize(module: torch.nn.Module, seed: int) -> None:
+    generator = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, param in module.named_parameters():
+            if param.ndim == 1 and ("norm" in name or "gamma" in name):
+                param.fill_(1.0)
+            else:
+                param.copy_(torch.randn(param.shape, generator=generator) * 0.05)
+
+
+def build(kind: str) -> dict[str, torch.Tensor]:
+    """The state dict of a tiny VAE of this kind, with the keys the real file has."""
+    if kind == "wan21":
+        from comfy.ldm.wan.vae import WanVAE
+
+        model = WanVAE(
+            dim=WAN21_DIM,
+            z_dim=16,
+            dim_mult=[1, 2, 4, 4],
+            num_res_blocks=2,
+            attn_scales=[],
+            temperal_downsample=[False, True, True],
+            dropout=0.0,
+        )
+    elif kind == "wan22":
+        model = _wan22_class()(
+            dim=WAN22_DIM,
+            dec_dim=WAN22_DIM,
+            z_dim=48,
+            dim_mult=[1, 2, 4, 4],
+            num_res_blocks=2,
+            attn_scales=[],
+            temperal_downsample=[False, True, True],
+            dropout=0.0,
+        )
+    elif kind == "hunyuan_video":
+        from comfy.ldm.models.autoencoder import AutoencoderKL
+
+        ddconfig = {
+            "double_z": True,
+            "z_channels": 16,
+            "resolution": 256,
+            "in_channels": 3,
+            "out_ch": 3,
+            "ch": HUNYUAN_CH,
+            "ch_mult": [1, 2, 4, 4],
+            "num_res_blocks": 2,
+            "attn_resolutions": [],
+            "dropout": 0.0,
+            "conv3d": True,
+            "time_compress": 4,
+        }
+        model = AutoencoderKL(ddconfig=ddconfig, embed_dim=16)
+    elif kind == "hunyuan_video_15":
+        from comfy.ldm.models.autoencoder import AutoencodingEngine
+
+        ddconfig = {
+            "block_out_channels": list(HUNYUAN15_BLOCKS),
+            "in_channels": 3,
+            "out_channels": 3,
+            "num_res_blocks": 2,
+            "ffactor_spatial": 16,
+            "ffactor_temporal": 4,
+            "downsample_match_channel": True,
+            "upsample_match_channel": True,
+            "z_channels": 32,
+        }
+        model = AutoencodingEngine(
+            regularizer_config={"target": "comfy.ldm.models.autoencoder.EmptyRegularizer"},
+            encoder_config={"target": "comfy.ldm.hunyuan_video.vae_refiner.Encoder", "params": ddconfig},
+            decoder_config={"target": "comfy.ldm.hunyuan_video.vae_refiner.Decoder", "params": ddconfig},
+        )
+    else:
+        raise ValueError(f"unknown tiny VAE {kind!r}; known: {TINY_VAE_KINDS}")
+    _randomize(model, seed=sum(map(ord, kind)))
+    return {k: v.contiguous() for k, v in model.state_dict().items()}
+
+
+def build_wan21_i2v() -> dict[str, torch.Tensor]:
+    """Wan 2.1 I2V at the smallest size detection accepts (head dim 128 fixed, text width 4096,
+    CLIP-vision width 1280 fixed): 16 latent channels + 4 mask + 16 image channels in."""
+    import comfy.ops
+    from comfy.ldm.wan.model import WanModel
+
+    model = WanModel(
+        model_type="i2v",
+        patch_size=(1, 2, 2),
+        in_dim=36,
+        dim=256,
+        ffn_dim=64,
+        freq_dim=256,
+        text_dim=4096,
+        out_dim=16,
+        num_heads=2,
+        num_layers=1,
+        operations=comfy.ops.disable_weight_init,
+        dtype=torch.float32,
+    )
+    _randomize(model, seed=2136)
+    return {k: v.contiguous() for k, v in model.state_dict().items()}
+
+
+def main(comfyui_dir: str, out_dir: str) -> None:
+    sys.path.insert(0, comfyui_dir)
+    from comfy.cli_args import args
+
+    args.cpu = True
+    import comfy.sd
+    from safetensors.torch import save_file
+
+    patch_fixed_vae_widths()
+    os.makedirs(out_dir, exist_ok=True)
+    for kind in TINY_VAE_KINDS:
+        state = build(kind)
+        vae = comfy.sd.VAE(sd=dict(state))
+        loaded = vae.first_stage_model.state_dict()
+        missing = sorted(set(loaded) - set(state))
+        if missing or any(loaded[k].shape != state[k].shape for k in state if k in loaded):
+            raise RuntimeError(f"tiny {kind} VAE does not load as ComfyUI's own: missing {missing[:5]}")
+        save_file(state, os.path.join(out_dir, f"riflex_tiny_vae_{kind}.safetensors"))
+    save_file(build_wan21_i2v(), os.path.join(out_dir, "riflex_tiny_wan21_i2v.safetensors"))
+    import tiny_models  # beside this file
+
+    for family in WORKFLOW_FAMILIES:
+        state = {k: v.contiguous() for k, v in tiny_models.build(family).state_dict().items()}
+        save_file(state, os.path.join(out_dir, f"riflex_tiny_{family}.safetensors"))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2])

@@ -1,0 +1,71 @@
+"""A real ComfyUI for the workflow tests: every model file the shipped workflows load is on its
+disk under its real name, as a tiny random-weight stand-in (diffusion models, VAEs) or as a
+never-loaded placeholder (text encoders, CLIP vision: see workflow_cases.SUBSTITUTED), and
+ComfyUI's example.png is in its input folder. Runs once per ComfyUI found; skips with the reason
+when none is."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+from comfy_host import COMFY_SIDE, NOT_FOUND_REASON, ComfyServer, find_comfyui_installs
+from workflow_cases import SUBSTITUTED, TINY_STAND_INS, load_json, model_files, ui_workflow_paths
+
+INSTALLS = find_comfyui_installs()
+
+
+@pytest.fixture(
+    scope="session",
+    params=INSTALLS or [None],
+    ids=[f"comfyui-{install.version}" for install in INSTALLS] or ["no-comfyui"],
+)
+def comfy_install(request):
+    if request.param is None:
+        pytest.skip(NOT_FOUND_REASON)
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def workflow_model_files(comfy_install, tmp_path_factory) -> dict:
+    """ "directory/real name" -> file for every model file the shipped workflows declare."""
+    from safetensors.numpy import save_file
+
+    out_dir = tmp_path_factory.mktemp(f"workflow-models-{comfy_install.version}")
+    subprocess.run(
+        [str(comfy_install.python), str(COMFY_SIDE / "tiny_workflow_parts.py"), str(comfy_install.path), str(out_dir)],
+        check=True,
+        cwd=comfy_install.path,
+        capture_output=True,
+    )
+    placeholder = out_dir / "riflex_placeholder.safetensors"
+    save_file({"riflex_placeholder_never_loaded": np.zeros(1, dtype=np.float32)}, str(placeholder))
+    files = {}
+    for path in ui_workflow_paths():
+        for directory, name, _ in model_files(load_json(path)):
+            key = f"{directory}/{name}"
+            if key in TINY_STAND_INS:
+                files[key] = out_dir / TINY_STAND_INS[key]
+            elif directory in SUBSTITUTED:
+                files[key] = placeholder
+            else:
+                raise AssertionError(
+                    f"{path.name} loads {key}: give it a tiny stand-in in workflow_cases.TINY_STAND_INS"
+                )
+    return files
+
+
+@pytest.fixture(scope="session")
+def workflow_server(comfy_install, workflow_model_files):
+    server = ComfyServer(comfy_install, workflow_model_files, env={"RIFLEX_TEST_TINY_VAES": "1"})
+    settings = server.base / "user" / "default" / "comfy.settings.json"  # for the editor test:
+    settings.parent.mkdir(parents=True)  # a returning user, no first-run template browser
+    settings.write_text(json.dumps({"Comfy.TutorialCompleted": True}))
+    (server.base / "input").mkdir(exist_ok=True)
+    shutil.copy(comfy_install.path / "input" / "example.png", server.base / "input" / "example.png")
+    server.start()
+    yield server
+    server.stop()

@@ -1,0 +1,104 @@
+"""The shipped UI workflows in ComfyUI's own editor (headless Debian chromium driven by
+Playwright): each loads with every node type known, no page error and its widget values kept,
+and the editor's own "Export (API)" (app.graphToPrompt) gives the API twin our generator wrote,
+except where a newer ComfyUI appends inputs with their defaults or renames a widget it still
+accepts under the old name (SaveVideo's codec); titles (_meta) are not compared, newer editors
+translate them. Skips when Playwright or chromium is missing."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from workflow_cases import API_DIR, SNAPSHOT, load_json, ui_workflow_paths
+
+from riflex.workflow_api import EDITOR_ONLY_NODES, load_node_inputs, widget_specs
+
+pytestmark = pytest.mark.comfyui
+
+CHROMIUM = Path(os.environ.get("RIFLEX_CHROMIUM", "/usr/bin/chromium"))
+
+
+class Editor:
+    def __init__(self, page):
+        self.page = page
+        self.errors: list[str] = []
+        page.on("pageerror", lambda error: self.errors.append(str(error)))
+
+    def js(self, expression: str, arg=None):
+        return self.page.evaluate(expression, arg)
+
+
+def default_of(spec: list):
+    """The value the editor gives a new widget: the spec's default, else a combo's first choice."""
+    options = spec[1] if len(spec) > 1 and isinstance(spec[1], dict) else {}
+    if "default" in options:
+        return options["default"]
+    choices = spec[0] if isinstance(spec[0], list) else options.get("options", [])
+    return (choices[0]["key"] if isinstance(choices[0], dict) else choices[0]) if choices else None
+
+
+@pytest.fixture(scope="module")
+def editor(workflow_server):
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.skip("the Python package playwright is not installed: pip install -e '.[test]'")
+    if not CHROMIUM.exists():
+        pytest.skip(f"no chromium at {CHROMIUM}: apt-get install chromium, or set RIFLEX_CHROMIUM")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=["--headless", "--no-sandbox", "--disable-gpu"]
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1600, "height": 1000})
+            editor = Editor(page)
+            page.goto(workflow_server.url)
+            page.wait_for_function("window.app?.canvas?.graph && window.app.extensions?.length", timeout=90_000)
+            yield editor
+        finally:
+            browser.close()
+
+
+@pytest.mark.parametrize("path", ui_workflow_paths(), ids=lambda path: path.stem)
+def test_editor_loads_the_workflow_and_exports_the_same_api_prompt(editor, workflow_server, path):
+    workflow = load_json(path)
+    editor.errors.clear()
+    editor.js("async workflow => { await app.loadGraphData(workflow); }", workflow)
+    editor.page.wait_for_timeout(300)  # the sync API delivers page events only while called
+    unknown = editor.js("() => app.graph.nodes.filter(n => !LiteGraph.registered_node_types[n.type]).map(n => n.type)")
+    assert not unknown, f"the editor does not know {unknown}"
+    assert not editor.errors, editor.errors
+
+    object_info = workflow_server.get("/object_info")
+    snapshot = load_node_inputs(SNAPSHOT)
+    saved = {node["id"]: node.get("widgets_values") or [] for node in workflow["nodes"]}
+    for node in editor.js("() => app.graph.serialize().nodes"):
+        now, before = node.get("widgets_values") or [], saved[node["id"]]
+        assert now[: len(before)] == before, f"node {node['id']} ({node['type']}): {before} became {now}"
+        if len(now) > len(before):  # widgets this ComfyUI appends keep their defaults
+            specs = widget_specs(object_info[node["type"]])[len(before) :]
+            assert now[len(before) :] == [default_of(spec) for _, _, spec in specs], node
+
+    exported = editor.js("async () => (await app.graphToPrompt()).output")
+    ours = load_json(API_DIR / path.name)
+    assert sorted(exported, key=int) == sorted(ours, key=int)
+    for node_id, node in ours.items():
+        theirs = exported[node_id]
+        assert theirs["class_type"] == node["class_type"]
+        ours_inputs, their_inputs = node["inputs"], theirs["inputs"]
+        for name, value in ours_inputs.items():
+            assert their_inputs.get(name) == value, f"node {node_id} ({node['class_type']}) input {name}"
+        known = set(snapshot[node["class_type"]]["widgets"])
+        for name, value in their_inputs.items():
+            if name in ours_inputs:
+                continue
+            renamed = name.rpartition(".")[2]
+            if "." in name and renamed in ours_inputs:
+                assert value == ours_inputs[renamed], f"node {node_id}: {name} = {value!r}, ours {renamed}"
+            else:  # an input this ComfyUI added after the snapshot's widgets, at its default
+                assert name not in known, f"node {node_id} ({node['class_type']}): {name} missing from our export"
+                spec = dict((n, s) for n, _, s in widget_specs(object_info[node["class_type"]]))[name]
+                assert value == default_of(spec), f"node {node_id}: {name} = {value!r}"
+    assert not [n for n in workflow["nodes"] if n["type"] in EDITOR_ONLY_NODES and str(n["id"]) in exported]

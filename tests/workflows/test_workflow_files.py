@@ -1,0 +1,169 @@
+"""The shipped workflows as files, no ComfyUI needed: the API twins are what the generator makes
+from the UI graphs, every family has a workflow, every sampled model goes through RIFLEx, every
+loader names its file with where to get it, and each Note quotes what the node will report."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+from workflow_cases import API_DIR, FAMILY, REPO, SNAPSHOT, WORKFLOWS, load_json, model_files, ui_workflow_paths
+
+from riflex import FAMILIES, get_family, plan_temporal
+from riflex.workflow_api import export_dir, load_node_inputs
+
+LOADER_FOLDERS = {
+    "UNETLoader": ("diffusion_models", 1),
+    "CLIPLoader": ("text_encoders", 1),
+    "DualCLIPLoader": ("text_encoders", 2),
+    "VAELoader": ("vae", 1),
+    "CLIPVisionLoader": ("clip_vision", 1),
+}
+MODEL_CONSUMERS = ("KSampler", "KSamplerAdvanced", "BasicGuider", "CFGGuider", "BasicScheduler")
+LATENT_NODES = ("EmptyHunyuanLatentVideo", "WanImageToVideo", "Wan22ImageToVideoLatent", "EmptyHunyuanVideo15Latent")
+LATENT_NODES += ("Kandinsky5ImageToVideo",)
+WORKFLOW_IDS = [path.stem for path in ui_workflow_paths()]
+
+
+def by_id(workflow: dict) -> dict[int, dict]:
+    return {node["id"]: node for node in workflow["nodes"]}
+
+
+def source_of(workflow: dict, node: dict, input_name: str) -> dict | None:
+    nodes, links = by_id(workflow), {link[0]: link for link in workflow["links"]}
+    for inp in node.get("inputs", []):
+        if inp["name"] == input_name and inp.get("link") is not None:
+            return nodes[links[inp["link"]][1]]
+    return None
+
+
+def test_api_twins_are_what_the_generator_makes_from_the_ui_files():
+    generated = export_dir(WORKFLOWS, API_DIR, load_node_inputs(SNAPSHOT))
+    assert sorted(path.name for path in generated) == sorted(path.name for path in API_DIR.glob("*.json"))
+    for path, text in generated.items():
+        assert path.read_text(encoding="utf-8") == text, f"{path.name} is out of date: run python -m riflex export-api"
+
+
+def test_export_api_command_checks_and_rewrites(tmp_path):
+    ui_dir = tmp_path / "workflows"
+    shutil.copytree(WORKFLOWS, ui_dir)
+
+    def export(*args):
+        return subprocess.run(
+            [sys.executable, "-m", "riflex", "export-api", str(ui_dir), *args],
+            capture_output=True,
+            text=True,
+            cwd=REPO,
+            timeout=120,
+        )
+
+    assert export("--check").returncode == 0
+    ui_file = ui_dir / "wan2.1_t2v_1.3B_161_frames.json"
+    workflow = load_json(ui_file)
+    latent = next(node for node in workflow["nodes"] if node["type"] == "EmptyHunyuanLatentVideo")
+    latent["widgets_values"][2] = 201
+    ui_file.write_text(json.dumps(workflow), encoding="utf-8")
+    (ui_dir / "api" / "left_over.json").write_text("{}")
+
+    check = export("--check")
+    assert check.returncode == 1
+    assert "out of date: " in check.stderr and "wan2.1_t2v_1.3B_161_frames.json" in check.stderr
+    assert "no UI workflow for: " in check.stderr and "left_over.json" in check.stderr
+
+    assert export().returncode == 0
+    api = load_json(ui_dir / "api" / "wan2.1_t2v_1.3B_161_frames.json")
+    assert api[str(latent["id"])]["inputs"]["length"] == 201
+    assert not (ui_dir / "api" / "left_over.json").exists()
+    assert export("--check").returncode == 0
+
+
+# families the node supports that have no shipped workflow yet (a new family must get one or
+# be listed here, so the gap is a decision, not an oversight)
+NO_WORKFLOW_YET = {
+    "wan_s2v": "Wan 2.2 S2V needs audio nodes and its own model; not written yet",
+    "wan_humo": "HuMo needs audio/reference nodes; not written yet",
+    "wan_animate": "Wan Animate needs pose/face video inputs; not written yet",
+    "cogvideox": "added to the node after the workflows were written",
+    "cogvideox_15": "added to the node after the workflows were written",
+    "cosmos1": "added to the node after the workflows were written",
+    "cosmos_predict2": "added to the node after the workflows were written",
+    "ltxv": "added to the node after the workflows were written",
+}
+
+
+def test_every_supported_family_has_a_workflow_and_every_workflow_is_tested():
+    assert sorted(FAMILY) == sorted(WORKFLOW_IDS)
+    missing = sorted(set(FAMILIES) - set(FAMILY.values()) - set(NO_WORKFLOW_YET))
+    assert not missing, f"families without a workflow in workflows/ (add one, or list it in NO_WORKFLOW_YET): {missing}"
+    assert not set(NO_WORKFLOW_YET) & set(FAMILY.values()), "a family listed as missing has a workflow now"
+    assert set(NO_WORKFLOW_YET) <= set(FAMILIES)
+
+
+@pytest.mark.parametrize("name", WORKFLOW_IDS)
+def test_every_sampled_model_goes_through_riflex(name):
+    """Each sampler, guider and scheduler gets its model through a RIFLEx RoPE node (Wan 2.2
+    A14B: both the high- and the low-noise model)."""
+    workflow = load_json(WORKFLOWS / f"{name}.json")
+    consumers = [node for node in workflow["nodes"] if node["type"] in MODEL_CONSUMERS]
+    assert consumers
+    loaders_seen = set()
+    for consumer in consumers:
+        chain, node = [], consumer
+        while node["type"] != "UNETLoader":
+            node = source_of(workflow, node, "model")
+            assert node is not None, f"node {consumer['id']} has no model"
+            chain.append(node["type"])
+        loaders_seen.add(node["id"])
+        assert chain.count("RIFLExRoPE") == 1, f"node {consumer['id']} ({consumer['type']}) gets its model via {chain}"
+    assert loaders_seen == {node["id"] for node in workflow["nodes"] if node["type"] == "UNETLoader"}
+
+
+@pytest.mark.parametrize("name", WORKFLOW_IDS)
+def test_loaders_name_their_files_with_folder_and_download_link(name):
+    """The editor offers to download a missing model from a node's properties.models, and the
+    test server places each file by its folder: every loader's file must be listed there."""
+    workflow = load_json(WORKFLOWS / f"{name}.json")
+    declared = {(directory, file_name): url for directory, file_name, url in model_files(workflow)}
+    for node in workflow["nodes"]:
+        if node["type"] in LOADER_FOLDERS:
+            folder, count = LOADER_FOLDERS[node["type"]]
+            for file_name in node["widgets_values"][:count]:
+                url = declared.get((folder, file_name))
+                assert url, f"node {node['id']} ({node['type']}): {file_name} not in properties.models under {folder}"
+                assert url.startswith("https://huggingface.co/") and url.endswith("/" + file_name), url
+
+
+@pytest.mark.parametrize("name", WORKFLOW_IDS)
+def test_note_quotes_what_each_riflex_node_reports_at_the_shipped_length(name):
+    workflow = load_json(WORKFLOWS / f"{name}.json")
+    (note,) = [node["widgets_values"][0] for node in workflow["nodes"] if node["type"] == "MarkdownNote"]
+    (length,) = {node["widgets_values"][2] for node in workflow["nodes"] if node["type"] in LATENT_NODES}
+    assert f"{length} frames" in note
+    family = get_family(FAMILY[name])
+    spec = family.spec()
+    test_len = spec.positions_from_pixel_frames(length)
+    for node in workflow["nodes"]:
+        if node["type"] != "RIFLExRoPE":
+            continue
+        method, k, s = node["widgets_values"][:3]
+        plan = plan_temporal(spec, method, test_len, k=k, s=s, default_k=family.default_k)
+        line = plan.summary(family.key)
+        head = f"RIFLEx {method} on {family.key}: {test_len} latent frames ({length} px), train {spec.train_len}, s = {plan.s:.2f}"
+        assert line.startswith(head)
+        single = not name.startswith("compare_methods")  # the comparison's Note quotes only the part after s
+        quoted = line if single else line[len(head) :].lstrip(",: ")
+        assert quoted in note, f"the Note should quote {quoted!r}"
+
+
+def test_comparison_samples_five_methods_from_one_seed():
+    workflow = load_json(WORKFLOWS / "compare_methods_wan2.1_1.3B_241_frames.json")
+    methods = [node["widgets_values"][0] for node in workflow["nodes"] if node["type"] == "RIFLExRoPE"]
+    assert methods == ["pe", "pi", "ntk", "yarn", "riflex"]
+    samplers = [node for node in workflow["nodes"] if node["type"] == "KSampler"]
+    assert len(samplers) == 5
+    assert len({json.dumps(sampler["widgets_values"]) for sampler in samplers}) == 1  # same seed, steps, cfg, ...
+    assert {sampler["widgets_values"][1] for sampler in samplers} == {"fixed"}
+    assert [node["type"] for node in workflow["nodes"]].count("ImageStitch") == 4

@@ -1,0 +1,106 @@
+"""Every API workflow in workflows/api runs end to end in a real headless ComfyUI.
+
+Each run loads tiny random-weight stand-ins for the real model files (workflow_cases), with the
+text encoders and CLIP vision substituted in the test copy only (workflow_cases.SUBSTITUTED says
+which and why), at the smallest frame size, 2 sampling steps and 17 frames (the tiny VAEs decode
+frame by frame: time grows with length). HunyuanVideo also runs at its shipped 257 frames, where
+RIFLEx must change theta_k. The test asserts that each Save Video wrote a video with the expected
+number of frames and size, and that every RIFLEx RoPE node reported what it applied for the real
+latent length, with theta_k and its period computed here from the paper's formula. (That each
+Note quotes what the node reports at the shipped length is checked in test_workflow_files.)"""
+
+from __future__ import annotations
+
+import math
+
+import av
+import pytest
+from workflow_cases import (
+    API_DIR,
+    FAMILY,
+    TEST_FRAMES,
+    TINY_SIZE,
+    expected_frames,
+    load_json,
+    shrink,
+    substitute,
+    ui_workflow_paths,
+)
+
+pytestmark = pytest.mark.comfyui
+
+# per family: RoPE base, temporal dims d_t, intrinsic k, training length in latent frames (the
+# published values with their sources in riflex/families.py; written out here, not read from it)
+ROPE = {
+    "wan21": (10000.0, 44, 6, 21),
+    "wan22_5b": (10000.0, 44, 6, 31),
+    "hunyuan_video": (256.0, 16, 4, 33),
+    "hunyuan_video_15": (256.0, 16, 4, 31),
+    "kandinsky5": (10000.0, 16, 3, 31),
+}
+
+CASES = [pytest.param(path.stem, TEST_FRAMES, id=path.stem) for path in ui_workflow_paths()] + [
+    pytest.param("hunyuan_video_t2v_257_frames", None, id="hunyuan_video_t2v_257_frames-as-shipped")
+]
+
+
+def expected_report(method: str, family: str, pixel_frames: int) -> str:
+    """The start of what a RIFLEx node shows; for riflex past the training length, all it says
+    about component k (paper Sec. 3.3 with the reference code's 0.9 margin):
+    theta_k = b^(-2(k-1)/d_t), theta_k' = min(theta_k, 0.9 * 2 pi / L)."""
+    theta, d_t, k, train_len = ROPE[family]
+    test_len = (pixel_frames - 1) // 4 + 1
+    head = f"RIFLEx {method} on {family}: {test_len} latent frames ({pixel_frames} px), train {train_len}, s = "
+    if method != "riflex":
+        return head
+    if test_len <= train_len:
+        return head + "1.00: no change: the video is within the training length"
+    theta_k = theta ** (-2 * (k - 1) / d_t)
+    new_theta_k = min(theta_k, 0.9 * 2 * math.pi / test_len)
+    head += f"{test_len / train_len:.2f}, k = {k}: "
+    if new_theta_k == theta_k:
+        return head + f"no change needed, component k (period {2 * math.pi / theta_k:.1f}) stays within one period"
+    return head + (
+        f"theta_k {theta_k:.5f} -> {new_theta_k:.5f}, period {2 * math.pi / theta_k:.1f} -> "
+        f"{2 * math.pi / new_theta_k:.1f} latent frames"
+    )
+
+
+def test_expected_report_matches_the_hand_computed_hunyuan_numbers():
+    # 257 px = 65 latent frames; theta_4 = 256^(-6/16) = 1/8; 0.9 * 2 pi / 65 = 0.086998
+    assert expected_report("riflex", "hunyuan_video", 257) == (
+        "RIFLEx riflex on hunyuan_video: 65 latent frames (257 px), train 33, s = 1.97, k = 4: "
+        "theta_k 0.12500 -> 0.08700, period 50.3 -> 72.2 latent frames"
+    )
+
+
+def read_video(path) -> tuple[int, int, int]:
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        frames = sum(1 for _ in container.decode(stream))
+        return frames, stream.codec_context.width, stream.codec_context.height
+
+
+@pytest.mark.parametrize(("name", "frames"), CASES)
+def test_workflow_runs_and_riflex_reports_what_it_applied(workflow_server, name, frames):
+    family = FAMILY[name]
+    prompt = shrink(substitute(load_json(API_DIR / f"{name}.json"), family), frames=frames)
+    entry, texts = workflow_server.run_collecting_texts(prompt, timeout=600)
+    status = entry["status"]
+    assert status["status_str"] == "success", f"{status['messages']}\n{workflow_server.log()[-4000:]}"
+
+    saves = [node_id for node_id, node in prompt.items() if node["class_type"] == "SaveVideo"]
+    assert saves, "the workflow saves no video"
+    for node_id in saves:
+        (item,) = entry["outputs"][node_id]["images"]
+        path = workflow_server.output_path(item)
+        assert path.exists(), path
+        assert read_video(path) == expected_frames(prompt, node_id), f"node {node_id}: {path.name}"
+
+    (length,) = {node["inputs"]["length"] for node in prompt.values() if node["class_type"] in TINY_SIZE}
+    riflex_nodes = [node_id for node_id, node in prompt.items() if node["class_type"] == "RIFLExRoPE"]
+    assert riflex_nodes, "the workflow has no RIFLEx RoPE node"
+    for node_id in riflex_nodes:
+        shown = [text for sender, text in texts if sender == node_id]
+        expected = expected_report(prompt[node_id]["inputs"]["method"], family, length)
+        assert any(text.startswith(expected) for text in shown), f"node {node_id}: expected {expected!r}, shown {shown}"
