@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import signal
+import subprocess
 
 import pytest
-from comfy_host import run_comfy_script
+from comfy_host import COMFY_SIDE, REPO
 from prompts import TINY
 
 pytestmark = pytest.mark.comfyui
@@ -86,24 +89,62 @@ def probe(
     model_file = next(iter(tiny_models.values())).parent / tiny["file"]  # .inprocess: a marker, see TINY
     if not model_file.exists():
         pytest.skip(f"ComfyUI {comfy_install.version} has no {family} model class (added in a later ComfyUI)")
-    out = run_comfy_script(
-        comfy_install,
-        "probe_frequencies.py",
-        str(model_file),
-        str(frames),
-        str(tiny["channels"]),
-        str(tiny["pooled"]),
-        method,
-        str(k),
-        str(s),
-        axes,
-        str(height),
-        str(width),
-        str(steps),
-        f"context={tiny['context']}",
-        *(f"{key}={value}" for key, value in extra.items()),
-    )
-    return json.loads(out.strip().splitlines()[-1])
+    args = [str(model_file), str(frames), str(tiny["channels"]), str(tiny["pooled"]), method, str(k), str(s), axes]
+    args += [str(height), str(width), str(steps), f"context={tiny['context']}"]
+    args += [f"{key}={value}" for key, value in extra.items()]
+    return _worker(comfy_install).probe(args)
+
+
+class ProbeWorker:
+    """probe_frequencies.py --serve in ComfyUI's Python: one process per ComfyUI for the whole
+    session (importing ComfyUI costs seconds, a probe of a tiny model well under one)."""
+
+    def __init__(self, install) -> None:
+        self.process = subprocess.Popen(
+            [str(install.python), str(COMFY_SIDE / "probe_frequencies.py"), "--serve", str(install.path), str(REPO)],
+            cwd=install.path,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            start_new_session=True,
+        )
+
+    def probe(self, args: list[str]) -> dict:
+        self.process.stdin.write(json.dumps(args) + "\n")
+        self.process.stdin.flush()
+        for line in self.process.stdout:
+            if line.startswith(RESULT_PREFIX):
+                result = json.loads(line[len(RESULT_PREFIX) :])
+                if "exception" in result:
+                    raise RuntimeError(f"probe {args} failed in ComfyUI:\n{result['exception']}")
+                return result
+        raise RuntimeError(f"the probe worker exited ({self.process.wait()}) during {args}")
+
+    def close(self) -> None:
+        self.process.stdin.close()
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+
+RESULT_PREFIX = "RIFLEX_PROBE_RESULT "
+_WORKERS: dict[str, ProbeWorker] = {}
+
+
+def _worker(install) -> ProbeWorker:
+    if str(install.path) not in _WORKERS:
+        _WORKERS[str(install.path)] = ProbeWorker(install)
+    return _WORKERS[str(install.path)]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _close_probe_workers():
+    yield
+    while _WORKERS:
+        _WORKERS.popitem()[1].close()
 
 
 @pytest.mark.parametrize(

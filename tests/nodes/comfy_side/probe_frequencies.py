@@ -84,14 +84,14 @@ def recovered_cosmos(thw, table, axes_dims):
     return result
 
 
-def main() -> None:
-    options = dict(arg.split("=", 1) for arg in sys.argv[1:] if "=" in arg)
-    argv = [arg for arg in sys.argv if "=" not in arg]
-    comfyui_dir, repo_dir, model_file, latent_frames, channels, pooled, method, k, s = argv[1:10]
-    axes = argv[10] if len(argv) > 10 else "temporal"
-    height, width = (int(argv[11]), int(argv[12])) if len(argv) > 12 else (2, 2)
-    steps = int(argv[13]) if len(argv) > 13 else 1
-    setup(comfyui_dir, repo_dir)
+def probe(args: list[str]) -> dict:
+    """One probe; args as on the command line after COMFYUI_DIR REPO_DIR."""
+    options = dict(arg.split("=", 1) for arg in args if "=" in arg)
+    argv = [arg for arg in args if "=" not in arg]
+    model_file, latent_frames, channels, pooled, method, k, s = argv[0:7]
+    axes = argv[7] if len(argv) > 7 else "temporal"
+    height, width = (int(argv[8]), int(argv[9])) if len(argv) > 9 else (2, 2)
+    steps = int(argv[10]) if len(argv) > 10 else 1
     import comfy.model_management
     import comfy.sample
     import comfy.sd
@@ -115,8 +115,7 @@ def main() -> None:
             model=model, method=method, k=int(k), s=float(s), axes=axes, train_len=train_len
         )
     except ValueError as error:
-        print(json.dumps({"error": str(error)}))
-        return
+        return {"error": str(error)}
     resolved = families.resolve_model(model, train_len=train_len)
     original_module = model.get_model_object(resolved.rope_path)
     patched = output.args[0]
@@ -226,36 +225,53 @@ def main() -> None:
 
         planned_on_module = [axis.tolist() for axis in embedder.axis_frequencies_on(first[2], torch.device("cpu"))]
         unpatched = type(model.model.diffusion_model.get_submodule(resolved.rope_path.split(".", 1)[1])).__name__
-    print(
-        json.dumps(
-            {
-                "family": resolved.family.key,
-                "theta": resolved.spec.theta,
-                "axes_dims": list(axes_dims),
-                "train_len": resolved.spec.train_len,
-                "spatial_train_len": list(resolved.spec.spatial_train_len),
-                "default_k": resolved.family.default_k,
-                "calls": len(calls),
-                "recovered": recovered(first),
-                "recovered_last": recovered(last),
-                "keys": [str(first[2]), str(last[2])],
-                "all_keys": sorted({str(call[2]) for call in calls}),
-                # per call: the smallest and largest time position it embedded
-                "time_ranges": sorted({time_range(call) for call in calls}),
-                "planned": [axis.tolist() for axis in embedder.plan_axes(first[2])],
-                "planned_last": [axis.tolist() for axis in embedder.plan_axes(last[2])],
-                "module": planned_on_module,
-                "input_model_module_is_original": model.get_model_object(resolved.rope_path) == original_module,
-                "input_model_unpatched_module": unpatched,
-                "weights_shared": patched.model is model.model
-                and all(
-                    a.data_ptr() == b.data_ptr()
-                    for a, b in zip(patched.model.parameters(), model.model.parameters(), strict=True)
-                ),
-                "tables_after_run": len(embedder._tables),
-            }
-        )
-    )
+    return {
+        "family": resolved.family.key,
+        "theta": resolved.spec.theta,
+        "axes_dims": list(axes_dims),
+        "train_len": resolved.spec.train_len,
+        "spatial_train_len": list(resolved.spec.spatial_train_len),
+        "default_k": resolved.family.default_k,
+        "calls": len(calls),
+        "recovered": recovered(first),
+        "recovered_last": recovered(last),
+        "keys": [str(first[2]), str(last[2])],
+        "all_keys": sorted({str(call[2]) for call in calls}),
+        # per call: the smallest and largest time position it embedded
+        "time_ranges": sorted({time_range(call) for call in calls}),
+        "planned": [axis.tolist() for axis in embedder.plan_axes(first[2])],
+        "planned_last": [axis.tolist() for axis in embedder.plan_axes(last[2])],
+        "module": planned_on_module,
+        "input_model_module_is_original": model.get_model_object(resolved.rope_path) == original_module,
+        "input_model_unpatched_module": unpatched,
+        "weights_shared": patched.model is model.model
+        and all(
+            a.data_ptr() == b.data_ptr()
+            for a, b in zip(patched.model.parameters(), model.model.parameters(), strict=True)
+        ),
+        "tables_after_run": len(embedder._tables),
+    }
+
+
+RESULT_PREFIX = "RIFLEX_PROBE_RESULT "
+
+
+def main() -> None:
+    """One probe (command line), or, with --serve, one probe per line of JSON-encoded args read
+    from stdin, so a test session pays ComfyUI's import once per install."""
+    import traceback
+
+    if sys.argv[1] == "--serve":
+        setup(sys.argv[2], sys.argv[3])
+        for line in sys.stdin:
+            try:
+                result = probe(json.loads(line))
+            except Exception:  # report it to the test, keep serving
+                result = {"exception": traceback.format_exc()}
+            print(RESULT_PREFIX + json.dumps(result), flush=True)
+        return
+    setup(sys.argv[1], sys.argv[2])
+    print(json.dumps(probe(sys.argv[3:])))
 
 
 if __name__ == "__main__":
