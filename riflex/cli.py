@@ -57,8 +57,12 @@ def _run_check_video(args: argparse.Namespace) -> int:
     from .video_io import read_video_frames
 
     theta, dim, temporal_compression, train_frames = args.theta, args.dim, args.temporal_compression, args.train_frames
+    axis_freqs, temporal_patch = None, 1
     if args.family:
         family = get_family(args.family)
+        if theta is None and dim is None:  # the family's own time frequencies (LTX's are not theta's)
+            spec = family.spec()
+            axis_freqs, temporal_patch = spec.axis_freqs(0), spec.temporal_patch
         theta = family.theta if theta is None else theta
         dim = family.axes_dims[0] if dim is None else dim
         temporal_compression = family.temporal_compression if temporal_compression is None else temporal_compression
@@ -71,6 +75,8 @@ def _run_check_video(args: argparse.Namespace) -> int:
         train_frames=train_frames,
         theta=theta,
         dim=dim,
+        axis_freqs=axis_freqs,
+        temporal_patch=temporal_patch,
     )
     if args.json:
         print(json.dumps(report.to_dict(), indent=2))
