@@ -182,7 +182,12 @@ def _export_api_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("ui_dir", nargs="?", default="workflows", help="folder of UI-format workflows (default %(default)s)")
     p.add_argument("--out", help="folder for the API files (default UI_DIR/api)")
     p.add_argument("--node-inputs", help="widget-order snapshot (default UI_DIR/schema/node_inputs.json)")
-    p.add_argument("--node-inputs-from", metavar="URL", help="first refresh the snapshot from a running ComfyUI")
+    p.add_argument(
+        "--node-inputs-from",
+        metavar="URL",
+        action="append",
+        help="first refresh the snapshot from running ComfyUIs, oldest first (repeat for several)",
+    )
     p.add_argument("--check", action="store_true", help="write nothing; exit 1 when an API file is missing or differs")
     p.set_defaults(run=_run_export_api)
 

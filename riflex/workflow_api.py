@@ -259,25 +259,34 @@ def export_dir(ui_dir: Path, api_dir: Path, node_inputs: dict[str, dict]) -> dic
     }
 
 
-def capture_node_inputs(server: str, ui_dir: Path) -> dict:
+def capture_node_inputs(servers: list[str], ui_dir: Path) -> dict:
     """A snapshot of the widget order of every node type the UI workflows in ui_dir use, read
-    from a running ComfyUI's /object_info."""
-    with urllib.request.urlopen(server.rstrip("/") + "/object_info", timeout=60) as response:
-        object_info = json.loads(response.read())
-    with urllib.request.urlopen(server.rstrip("/") + "/system_stats", timeout=60) as response:
-        version = json.loads(response.read()).get("system", {}).get("comfyui_version", "unknown")
+    from running ComfyUIs' /object_info: each type from the first server that has it (list the
+    oldest supported ComfyUI first, so the API files run on every version; a later one supplies
+    only the node types the older ones lack)."""
     used = set()
     for path in sorted(Path(ui_dir).glob("*.json")):
         used |= {node["type"] for node in json.loads(path.read_text(encoding="utf-8"))["nodes"]} - EDITOR_ONLY_NODES
-    missing = sorted(used - set(object_info))
+    entries: dict[str, dict] = {}
+    versions = []
+    for server in servers:
+        with urllib.request.urlopen(server.rstrip("/") + "/object_info", timeout=60) as response:
+            object_info = json.loads(response.read())
+        with urllib.request.urlopen(server.rstrip("/") + "/system_stats", timeout=60) as response:
+            version = json.loads(response.read()).get("system", {}).get("comfyui_version", "unknown")
+        taken = sorted((used - set(entries)) & set(object_info))
+        entries.update({class_type: node_inputs_entry(object_info[class_type]) for class_type in taken})
+        versions.append(f"ComfyUI {version} ({len(taken)} node types)")
+    missing = sorted(used - set(entries))
     if missing:
-        raise WorkflowError(f"RIFLEx: ComfyUI at {server} has no node types {', '.join(missing)}")
+        raise WorkflowError(f"RIFLEx: no ComfyUI at {', '.join(servers)} has the node types {', '.join(missing)}")
     return {
         "comment": (
             "Widget names, in the order UI workflows store their values, of every node type in workflows/*.json. "
-            "Captured from /object_info by `python -m riflex export-api --node-inputs-from URL`; use the oldest "
-            "ComfyUI the pack supports, so the API files it generates run on every supported version."
+            "Captured from /object_info by `python -m riflex export-api --node-inputs-from URL [--node-inputs-from "
+            "URL2]`: each type from the first ComfyUI that has it; give the oldest supported ComfyUI first, so the "
+            "API files it generates run on every supported version."
         ),
-        "captured_from": f"ComfyUI {version}",
-        "nodes": {class_type: node_inputs_entry(object_info[class_type]) for class_type in sorted(used)},
+        "captured_from": versions,
+        "nodes": dict(sorted(entries.items())),
     }

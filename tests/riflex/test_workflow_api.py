@@ -3,10 +3,15 @@ small hand-made graphs and /object_info entries (the shipped workflows are in te
 
 from __future__ import annotations
 
+import http.server
+import json
+import threading
+
 import pytest
 
 from riflex.workflow_api import (
     WorkflowError,
+    capture_node_inputs,
     compatible_widgets,
     convert_workflow,
     node_inputs_entry,
@@ -194,3 +199,46 @@ def test_what_cannot_be_converted_is_named(workflow, message):
     with pytest.raises(WorkflowError, match="RIFLEx") as error:
         convert_workflow(workflow, NODE_INPUTS, "wf.json")
     assert message in str(error.value)
+
+
+class _FakeComfyUI:
+    """/object_info and /system_stats of a pretend ComfyUI, on 127.0.0.1."""
+
+    def __init__(self, version: str, object_info: dict):
+        routes = {"/object_info": object_info, "/system_stats": {"system": {"comfyui_version": version}}}
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                body = json.dumps(routes[self.path]).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_snapshot_takes_each_node_type_from_the_first_comfyui_that_has_it(tmp_path):
+    (tmp_path / "wf.json").write_text(json.dumps(graph([node(1, "KSampler"), node(2, "NewNode"), node(3, "Note")], [])))
+    newer_ksampler = {**KSAMPLER_INFO, "display_name": "KSampler (newer)"}
+    old = _FakeComfyUI("0.8.0", {"KSampler": KSAMPLER_INFO})
+    new = _FakeComfyUI("0.33.0", {"KSampler": newer_ksampler, "NewNode": info({"x": ["INT", {}]}, display_name="New")})
+    try:
+        snapshot = capture_node_inputs([old.url, new.url], tmp_path)
+        assert snapshot["captured_from"] == ["ComfyUI 0.8.0 (1 node types)", "ComfyUI 0.33.0 (1 node types)"]
+        assert snapshot["nodes"]["KSampler"]["display_name"] == "KSampler"  # the older one's
+        assert snapshot["nodes"]["NewNode"] == {"display_name": "New", "widgets": ["x"], "editor_only": []}
+        with pytest.raises(WorkflowError, match="has the node types NewNode"):
+            capture_node_inputs([old.url], tmp_path)
+    finally:
+        old.close()
+        new.close()
