@@ -1,10 +1,35 @@
-"""RIFLEx core: RoPE frequencies for video length extrapolation. Pure torch; no ComfyUI."""
+"""RIFLEx core: RoPE frequencies for video length extrapolation. Pure torch; no ComfyUI.
 
-from .families import FAMILIES, Family, get_family
-from .frequencies import axis_frequencies, check_non_repetition, identify_k, periods, repetitions
-from .methods import METHODS, MethodParams, validate_params
-from .plan import TemporalPlan, estimate_k, plan_temporal, resolve_s
-from .spec import RopeSpec
+The names below are imported on first use, so `python -m riflex run` (HTTP only) starts
+without torch."""
+
+import importlib
+
+_WHERE = {
+    "FAMILIES": "families",
+    "Family": "families",
+    "get_family": "families",
+    "axis_frequencies": "frequencies",
+    "check_non_repetition": "frequencies",
+    "identify_k": "frequencies",
+    "periods": "frequencies",
+    "repetitions": "frequencies",
+    "METHODS": "methods",
+    "MethodParams": "methods",
+    "validate_params": "methods",
+    "TemporalPlan": "plan",
+    "estimate_k": "plan",
+    "plan_temporal": "plan",
+    "resolve_s": "plan",
+    "RopeSpec": "spec",
+}
+
+
+def __getattr__(name: str):
+    if name not in _WHERE:
+        raise AttributeError(f"module 'riflex' has no attribute {name!r}")
+    return getattr(importlib.import_module(f".{_WHERE[name]}", __name__), name)
+
 
 __all__ = [
     "FAMILIES",

@@ -8,10 +8,9 @@ import argparse
 import json
 import sys
 
+# torch-free imports only: `run` must start without torch; the others import what they need
+from .defaults import DEFAULT_SAFETY_FACTOR, DEFAULT_YARN_ALPHA, DEFAULT_YARN_BETA, METHOD_NAMES
 from .families import FAMILIES, get_family
-from .inspect_table import plan_to_dict, plan_to_text
-from .methods import DEFAULT_SAFETY_FACTOR, DEFAULT_YARN_ALPHA, DEFAULT_YARN_BETA, METHODS
-from .plan import plan_temporal
 from .spec import RopeSpec
 
 
@@ -26,7 +25,7 @@ def _inspect_parser(sub: argparse._SubParsersAction) -> None:
     length = p.add_mutually_exclusive_group(required=True)
     length.add_argument("--frames", type=int, help="video length in pixel frames")
     length.add_argument("--test-len", type=int, help="video length in latent frames")
-    p.add_argument("--method", choices=list(METHODS), default="riflex")
+    p.add_argument("--method", choices=list(METHOD_NAMES), default="riflex")
     p.add_argument("--k", type=int, default=0, help="intrinsic component, 1-indexed (0 = auto)")
     p.add_argument("--s", type=float, default=0.0, help="extrapolation factor (0 = test/train)")
     p.add_argument("--safety-factor", type=float, default=DEFAULT_SAFETY_FACTOR)
@@ -89,6 +88,9 @@ def _run_check_video(args: argparse.Namespace) -> int:
 
 
 def _run_inspect(args: argparse.Namespace) -> int:
+    from .inspect_table import plan_to_dict, plan_to_text
+    from .plan import plan_temporal
+
     if args.family:
         family = get_family(args.family)
         spec = family.spec(
@@ -129,7 +131,7 @@ def _run_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--server", default="http://127.0.0.1:8188", help="ComfyUI address (default %(default)s)")
     p.add_argument("--set", action="append", default=[], metavar="NODE.INPUT=VALUE", help="override an input")
     p.add_argument("--frames", type=int, help="video length in pixel frames: sets every `length` input")
-    p.add_argument("--method", choices=list(METHODS), help="sets the method of every RIFLEx RoPE node")
+    p.add_argument("--method", choices=list(METHOD_NAMES), help="sets the method of every RIFLEx RoPE node")
     p.add_argument(
         "--sweep",
         metavar="KEY=V1,V2,...",

@@ -21,8 +21,7 @@ acts on periods scaled by fps / 25.
 from __future__ import annotations
 
 import math
-
-import torch
+from collections.abc import Sequence
 
 __all__ = ["LTX_DEFAULT_FPS", "ltx_grid", "ltx_temporal_freqs", "ltx_time_step"]
 
@@ -34,11 +33,13 @@ def ltx_time_step(vae_temporal_scale: float, max_pos_t: float, fps: float = LTX_
     return 2.0 * vae_temporal_scale / (fps * max_pos_t)
 
 
-def ltx_grid(theta: float, n: int) -> torch.Tensor:
-    """LTX's shared grid in float64, slowest first: (pi/2) * theta^(i/(n-1))."""
-    return (math.pi / 2) * theta ** torch.linspace(0.0, 1.0, n, dtype=torch.float64)
+def ltx_grid(theta: float, n: int) -> list[float]:
+    """LTX's shared grid, slowest first: (pi/2) * theta^(i/(n-1)) (plain floats: no torch needed)."""
+    return [(math.pi / 2) * theta ** (i / (n - 1)) for i in range(n)]
 
 
-def ltx_temporal_freqs(grid: torch.Tensor, time_step: float) -> tuple[float, ...]:
-    """Radians per latent frame of the time components, fastest first (RopeSpec.temporal_freqs)."""
-    return tuple((grid.to(torch.float64).flip(0) * time_step).tolist())
+def ltx_temporal_freqs(grid: Sequence[float], time_step: float) -> tuple[float, ...]:
+    """Radians per latent frame of the time components, fastest first (RopeSpec.temporal_freqs);
+    grid: the model's own (a tensor) or ltx_grid's."""
+    values = grid.tolist() if hasattr(grid, "tolist") else list(grid)
+    return tuple(float(value) * time_step for value in reversed(values))

@@ -13,6 +13,15 @@ from dataclasses import dataclass
 
 import torch
 
+# re-exported: the defaults live in riflex/defaults.py, torch-free for the command line's parsers
+from .defaults import (
+    DEFAULT_SAFETY_FACTOR,
+    DEFAULT_TASR_SWITCH,
+    DEFAULT_YARN_ALPHA,
+    DEFAULT_YARN_BETA,
+    METHOD_NAMES,
+)
+
 __all__ = [
     "DEFAULT_SAFETY_FACTOR",
     "DEFAULT_TASR_SWITCH",
@@ -23,20 +32,6 @@ __all__ = [
     "MethodParams",
     "validate_params",
 ]
-
-# The reference implementation (thu-ml/RIFLEx) sets theta_k' = 0.9 * 2*pi / L_test: the
-# 10% margin keeps the last frame visibly short of a full turn of component k.
-DEFAULT_SAFETY_FACTOR = 0.9
-# YaRN's published ramp bounds (Peng et al. 2023, Sec. 3.2, the values used for LLaMA):
-# components that turn fewer than alpha times over the training length are fully
-# interpolated (PI), more than beta times are kept (PE), and the ramp is linear between.
-# The RIFLEx paper compares against YaRN as published, so these are its defaults here too.
-DEFAULT_YARN_ALPHA = 1.0
-DEFAULT_YARN_BETA = 32.0
-# TASR (time-aware scaled RoPE, Zhuo et al. 2024, as the RIFLEx paper describes it): PI while
-# the early, high-noise steps lay out the whole clip, NTK while the late steps refine detail.
-# Neither paper gives a switch point; the middle of the schedule splits the two roles evenly.
-DEFAULT_TASR_SWITCH = 0.5
 
 
 @dataclass(frozen=True)
@@ -183,6 +178,9 @@ METHODS: dict[str, Method] = {
         "loop", _loop, _validate_loop, "experimental: component k makes exactly one turn, for seamless loops"
     ),
 }
+
+
+assert tuple(METHODS) == METHOD_NAMES, "riflex/defaults.py METHOD_NAMES must list METHODS in order"
 
 
 def validate_params(method: str, params: MethodParams, n_components: int) -> None:

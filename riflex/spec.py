@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import torch
-
-from .frequencies import axis_frequencies
+if TYPE_CHECKING:  # torch only where frequencies are computed: the command line's `run` needs none
+    import torch
 
 __all__ = ["RopeSpec", "positions_from_pixel_frames"]
 
@@ -50,6 +50,10 @@ class RopeSpec:
 
     def axis_freqs(self, axis: int) -> torch.Tensor:
         """The model's own float64 frequencies of one axis (0 = time)."""
+        import torch
+
+        from .frequencies import axis_frequencies
+
         if axis == 0 and self.temporal_freqs:
             return torch.tensor(self.temporal_freqs, dtype=torch.float64)
         return axis_frequencies(self.theta, self.axes_dims[axis])

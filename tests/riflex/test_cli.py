@@ -47,3 +47,14 @@ def test_inspect_bad_k_is_an_error_not_a_traceback():
     result = run("inspect", "--family", "hunyuan_video", "--frames", "261", "--k", "12")
     assert result.returncode == 2
     assert "RIFLEx: k = 12" in result.stderr and "1..8" in result.stderr
+
+
+def test_run_starts_without_torch_or_numpy():
+    # `python -m riflex run` only talks HTTP: it must start where torch is not installed
+    code = (
+        "import runpy, sys; sys.modules['torch'] = None; sys.modules['numpy'] = None; "
+        "sys.argv = ['riflex', 'run', '--help']; runpy.run_module('riflex', run_name='__main__')"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "--sweep" in result.stdout

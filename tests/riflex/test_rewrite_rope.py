@@ -122,9 +122,9 @@ def test_ltx_periods_follow_the_derivation():
 
 
 def test_ltx_grid_gets_a_time_row_only_for_three_axis_positions():
-    grid = ltx_grid(10000.0, 42).to(torch.float32)
+    grid = torch.tensor(ltx_grid(10000.0, 42), dtype=torch.float32)
     step = ltx_time_step(8, 20)
-    time = torch.tensor(ltx_temporal_freqs(grid.double(), step), dtype=torch.float64)
+    time = torch.tensor(ltx_temporal_freqs(grid, step), dtype=torch.float64)
     planned = (time.clone(), time, time)
     planned[0][10] = 0.9 * 2 * math.pi / 65
     rope = RIFLExLTXGrid(lambda theta, n_axes, inner, device=None: grid, (time, time, time), lambda key: planned, step)
