@@ -5,6 +5,9 @@ first and the last model call), next to what the core planned. Run with ComfyUI'
     probe_frequencies.py COMFYUI_DIR REPO_DIR MODEL_FILE LATENT_FRAMES CHANNELS POOLED METHOD K S
                          [AXES [LATENT_HEIGHT LATENT_WIDTH [STEPS]]] [class_name=NAME] [train_len=N] [context=WIDTH] [reference_frames=N]
 
+With --serve COMFYUI_DIR REPO_DIR it reads one JSON list of those arguments (after REPO_DIR)
+per line from stdin and prints one result line per probe (the test session's worker).
+
 class_name renames the loaded model's class (a video DiT RIFLEx has no table entry for: the
 generic path); train_len is passed to the node; reference_frames adds a reference latent of
 that many frames to the conditioning (Wan S2V, HuMo place it at shifted time positions).
