@@ -95,9 +95,7 @@ def browser_install(request):
 
 
 @pytest.fixture(scope="session")
-def editor(browser_install, tmp_path_factory):
-    from playwright.sync_api import sync_playwright
-
+def editor(browser_install, tmp_path_factory, playwright_driver):
     model_name = "riflex_tiny_wan21.safetensors"
     shots = ARTIFACTS / f"comfyui-{browser_install.version}"
     shutil.rmtree(shots, ignore_errors=True)
@@ -113,17 +111,16 @@ def editor(browser_install, tmp_path_factory):
         models = pool.submit(build_tiny_models, browser_install, tmp_path_factory.mktemp("browser-tiny"))
         try:
             server.start()
-            with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-                try:
-                    page = browser.new_page(viewport={"width": 1400, "height": 900})
-                    editor = Editor(page, server, shots)
-                    page.goto(server.url)
-                    page.wait_for_function("window.app?.canvas?.graph && window.app.extensions?.length", timeout=90_000)
-                    (server.base / "models" / "diffusion_models" / model_name).symlink_to(models.result()[model_name])
-                    yield editor
-                finally:
-                    browser.close()
+            browser = playwright_driver.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            try:
+                page = browser.new_page(viewport={"width": 1400, "height": 900})
+                editor = Editor(page, server, shots)
+                page.goto(server.url)
+                page.wait_for_function("window.app?.canvas?.graph && window.app.extensions?.length", timeout=90_000)
+                (server.base / "models" / "diffusion_models" / model_name).symlink_to(models.result()[model_name])
+                yield editor
+            finally:
+                browser.close()
         finally:
             server.stop()
 

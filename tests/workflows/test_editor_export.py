@@ -18,6 +18,16 @@ from riflex.workflow_api import EDITOR_ONLY_NODES, load_node_inputs, widget_spec
 pytestmark = pytest.mark.comfyui
 
 CHROMIUM = Path(os.environ.get("RIFLEX_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [  # as tests/browser: Debian's chromium, headless, nothing fetched from outside
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 class Editor:
@@ -40,25 +50,23 @@ def default_of(spec: list):
 
 
 @pytest.fixture(scope="module")
-def editor(workflow_server):
+def editor(workflow_server, request):
     try:
-        from playwright.sync_api import sync_playwright
+        import playwright.sync_api  # noqa: F401
     except ImportError:
         pytest.skip("the Python package playwright is not installed: pip install -e '.[test]'")
     if not CHROMIUM.exists():
         pytest.skip(f"no chromium at {CHROMIUM}: apt-get install chromium, or set RIFLEX_CHROMIUM")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=["--headless", "--no-sandbox", "--disable-gpu"]
-        )
-        try:
-            page = browser.new_page(viewport={"width": 1600, "height": 1000})
-            editor = Editor(page)
-            page.goto(workflow_server.url)
-            page.wait_for_function("window.app?.canvas?.graph && window.app.extensions?.length", timeout=90_000)
-            yield editor
-        finally:
-            browser.close()
+    driver = request.getfixturevalue("playwright_driver")  # tests/conftest.py: one per session
+    browser = driver.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    try:
+        page = browser.new_page(viewport={"width": 1600, "height": 1000})
+        editor = Editor(page)
+        page.goto(workflow_server.url)
+        page.wait_for_function("window.app?.canvas?.graph && window.app.extensions?.length", timeout=90_000)
+        yield editor
+    finally:
+        browser.close()
 
 
 @pytest.mark.parametrize("path", ui_workflow_paths(), ids=lambda path: path.stem)
