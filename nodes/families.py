@@ -1,4 +1,5 @@
-"""Which loaded ComfyUI models RIFLEx can patch, and where their RoPE module lives.
+"""Which loaded ComfyUI models RIFLEx can patch, and where their RoPE lives: an EmbedND module
+for most, a method for CogVideoX, Cosmos and LTX (their resolvers below).
 
 Resolution is by the exact `model_base` class of the loaded model. Subclasses not in the
 table (Wan SCAIL, Animate 2, ...) are not assumed to share their parent's training length:
@@ -34,7 +35,7 @@ SUPPORTED_MODEL_CLASSES: dict[str, tuple[str, str]] = {
     "WAN21_HuMo": ("wan_humo", "diffusion_model.rope_embedder"),
     "WAN22_Animate": ("wan_animate", "diffusion_model.rope_embedder"),
 }
-# video models RIFLEx knows but cannot patch yet, and why (their RoPE is not an EmbedND)
+# video models RIFLEx knows and does not apply to, and why
 NOT_PATCHABLE: dict[str, str] = {
     "GenmoMochi": "Mochi's RoPE frequencies are learned and mixed across the t, h and w axes, so there is no "
     "single temporal component to slow down: RIFLEx does not apply",

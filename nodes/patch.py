@@ -1,7 +1,8 @@
 """Install a RIFLEx RoPE on a clone of a ComfyUI model.
 
-The clone gets (1) an object patch that swaps the model's EmbedND for a RIFLExEmbedND and
-(2) two wrappers under the key "riflex": one around each model call (APPLY_MODEL, which every
+The clone gets (1) an object patch that swaps the model's RoPE for a replacement that
+computes the planned frequencies (an EmbedND for a RIFLExEmbedND; CogVideoX's, Cosmos's and
+LTX's RoPE methods for the rewriting callables of riflex/rewrite_rope.py) and (2) two wrappers under the key "riflex": one around each model call (APPLY_MODEL, which every
 model_base runs, unlike DIFFUSION_MODEL, which only some diffusion models honour), which tells
 the module the size of what is being sampled (from the latent itself, so shifted reference
 positions cannot mislead it) and, for tasr, how far the schedule has gone; and one around
