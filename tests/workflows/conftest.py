@@ -13,7 +13,15 @@ import subprocess
 import numpy as np
 import pytest
 from comfy_host import COMFY_SIDE, NOT_FOUND_REASON, ComfyServer, find_comfyui_installs
-from workflow_cases import SUBSTITUTED, TINY_STAND_INS, load_json, model_files, ui_workflow_paths
+from workflow_cases import (
+    IN_PROCESS_MODELS,
+    NOT_RUN_FILES,
+    SUBSTITUTED,
+    TINY_STAND_INS,
+    load_json,
+    model_files,
+    ui_workflow_paths,
+)
 
 INSTALLS = find_comfyui_installs()
 
@@ -49,13 +57,50 @@ def workflow_model_files(comfy_install, tmp_path_factory) -> dict:
             key = f"{directory}/{name}"
             if key in TINY_STAND_INS:
                 files[key] = out_dir / TINY_STAND_INS[key]
-            elif directory in SUBSTITUTED:
+            elif directory in SUBSTITUTED or key in IN_PROCESS_MODELS or key in NOT_RUN_FILES:
                 files[key] = placeholder
             else:
                 raise AssertionError(
                     f"{path.name} loads {key}: give it a tiny stand-in in workflow_cases.TINY_STAND_INS"
                 )
     return files
+
+
+# the input files the shipped workflows name besides example.png (those of ComfyUI's own
+# templates, which users load their own files over), as small stand-ins under the same names
+INPUT_IMAGES = (
+    "video_humo_reference_image.png",
+    "video_wan2_2_14B_s2v_reference_image.jpg",
+    "video_wan2_2_14B_animate_reference_image.png",
+)
+INPUT_AUDIO = ("video_humo_input_audio.wav", "video_wan2_2_14B_s2v_input_audio.MP3")
+INPUT_VIDEOS = ("riflex_animate_pose.mp4", "riflex_animate_face.mp4")
+
+
+def write_workflow_inputs(example_png, input_dir) -> None:
+    """example.png under each image name (loaders read the content, not the extension), 2 s of a
+    quiet 440 Hz tone as WAV under each audio name, and a 17-frame clip under each video name."""
+    import wave
+
+    import av
+
+    for name in INPUT_IMAGES:
+        shutil.copy(example_png, input_dir / name)
+    tone = (np.sin(np.arange(32000) * 2 * np.pi * 440 / 16000) * 3000).astype("<i2").tobytes()
+    for name in INPUT_AUDIO:
+        with wave.open(str(input_dir / name), "wb") as out:
+            out.setnchannels(1)
+            out.setsampwidth(2)
+            out.setframerate(16000)
+            out.writeframes(tone)
+    for name in INPUT_VIDEOS:
+        with av.open(str(input_dir / name), "w") as container:
+            stream = container.add_stream("mpeg4", rate=16)
+            stream.width, stream.height, stream.pix_fmt = 64, 64, "yuv420p"
+            for i in range(17):
+                frame = np.full((64, 64, 3), i * 12, dtype=np.uint8)
+                container.mux(stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")))
+            container.mux(stream.encode())
 
 
 @pytest.fixture(scope="session")
@@ -66,6 +111,7 @@ def workflow_server(comfy_install, workflow_model_files):
     settings.write_text(json.dumps({"Comfy.TutorialCompleted": True}))
     (server.base / "input").mkdir(exist_ok=True)
     shutil.copy(comfy_install.path / "input" / "example.png", server.base / "input" / "example.png")
+    write_workflow_inputs(comfy_install.path / "input" / "example.png", server.base / "input")
     server.start()
     yield server
     server.stop()

@@ -46,7 +46,9 @@ def problem_with(value, spec: list) -> str | None:
         return None if low <= value <= high else f"{value} is outside [{low}, {high}]"
     if kind == "BOOLEAN":
         return None if isinstance(value, bool) else f"{value!r} is not a boolean"
-    if kind in ("STRING", "IMAGEUPLOAD"):
+    if kind == "IMAGEUPLOAD":  # the upload button, never sent: an image's stores "image", an audio's null
+        return None if value is None or isinstance(value, str) else f"{value!r} is not a string or null"
+    if kind == "STRING":
         return None if isinstance(value, str) else f"{value!r} is not a string"
     return f"no check for widget type {kind}"
 

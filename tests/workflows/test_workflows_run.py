@@ -1,8 +1,10 @@
 """Every API workflow in workflows/api runs end to end in a real headless ComfyUI.
 
 Each run loads tiny random-weight stand-ins for the real model files (workflow_cases), with the
-text encoders and CLIP vision substituted in the test copy only (workflow_cases.SUBSTITUTED says
-which and why), at the smallest frame size, 2 sampling steps and 17 frames (the tiny VAEs decode
+text encoders, CLIP vision and audio encoders substituted in the test copy only (workflow_cases.SUBSTITUTED
+says which and why), the Cosmos models built in the server's process (workflow_cases.IN_PROCESS_MODELS)
+and Wan Animate's pose and face videos made by RIFLExTestVideo, at the smallest frame size, 2 sampling
+steps and 17 frames (the tiny VAEs decode
 frame by frame: time grows with length). HunyuanVideo also runs at its shipped 257 frames, where
 RIFLEx must change theta_k. The test asserts that each Save Video wrote a video with the expected
 number of frames and size, and that every RIFLEx RoPE node reported what it applied for the real
@@ -37,11 +39,33 @@ ROPE = {
     "hunyuan_video": (256.0, 16, 4, 33),
     "hunyuan_video_15": (256.0, 16, 4, 31),
     "kandinsky5": (10000.0, 16, 3, 31),
+    "wan_s2v": (10000.0, 44, 6, 20),  # 77 px per clip
+    "wan_humo": (10000.0, 44, 6, 25),  # 97 px
+    "wan_animate": (10000.0, 44, 6, 21),  # 77 px + the reference latent frame
+    "cosmos1": (10000.0 * 2 ** (44 / 42), 44, 4, 16),  # 121 px, 8x tokenizer; NTK-scaled time base
+    "cosmos_predict2": (10000.0, 44, 5, 24),  # 93 px
+    "ltxv": (None, None, None, 33),  # 257 px, 8x VAE; k estimated from the model's own grid
+}
+# per family where not 4x with nothing besides the video: (temporal compression, reference latent frames)
+TIME = {"cosmos1": (8, 0), "ltxv": (8, 0), "wan_animate": (4, 1)}
+
+# workflows shipped and checked everywhere else (files, /object_info, editor export) whose end-to-end run is not done yet
+RUN_SKIPPED = {
+    "ltxv_2B_t2v_513_frames": (
+        "LTX-Video loads model and VAE from one checkpoint (CheckpointLoaderSimple); a tiny stand-in needs a tiny "
+        "LTXV VAE stored with its configuration in the file's metadata, not built yet"
+    ),
 }
 
-CASES = [pytest.param(path.stem, TEST_FRAMES, id=path.stem) for path in ui_workflow_paths()] + [
-    pytest.param("hunyuan_video_t2v_257_frames", None, id="hunyuan_video_t2v_257_frames-as-shipped")
-]
+CASES = [
+    pytest.param(
+        path.stem,
+        TEST_FRAMES,
+        id=path.stem,
+        marks=[pytest.mark.skip(reason=RUN_SKIPPED[path.stem])] if path.stem in RUN_SKIPPED else [],
+    )
+    for path in ui_workflow_paths()
+] + [pytest.param("hunyuan_video_t2v_257_frames", None, id="hunyuan_video_t2v_257_frames-as-shipped")]
 
 
 def expected_report(method: str, family: str, pixel_frames: int) -> str:
@@ -49,7 +73,8 @@ def expected_report(method: str, family: str, pixel_frames: int) -> str:
     about component k (paper Sec. 3.3 with the reference code's 0.9 margin):
     theta_k = b^(-2(k-1)/d_t), theta_k' = min(theta_k, 0.9 * 2 pi / L)."""
     theta, d_t, k, train_len = ROPE[family]
-    test_len = (pixel_frames - 1) // 4 + 1
+    compression, reference_frames = TIME.get(family, (4, 0))
+    test_len = (pixel_frames - 1) // compression + 1 + reference_frames
     head = f"RIFLEx {method} on {family}: {test_len} latent frames ({pixel_frames} px), train {train_len}, s = "
     if method != "riflex":
         return head

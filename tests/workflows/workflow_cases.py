@@ -25,13 +25,20 @@ FAMILY = {
     "hunyuan_video_1.5_t2v_241_frames": "hunyuan_video_15",
     "kandinsky5_t2v_241_frames": "kandinsky5",
     "compare_methods_wan2.1_1.3B_241_frames": "wan21",
+    "wan2.2_s2v_14B_201_frames": "wan_s2v",
+    "humo_17B_241_frames": "wan_humo",
+    "wan2.2_animate_14B_201_frames": "wan_animate",
+    "cosmos1_7B_text2world_241_frames": "cosmos1",
+    "cosmos_predict2_2B_video2world_185_frames": "cosmos_predict2",
+    "ltxv_2B_t2v_513_frames": "ltxv",
 }
 
 # every diffusion model and VAE a shipped workflow loads -> the tiny file the test server holds
 # under that real name (built by tiny_models.py and tiny_workflow_parts.py with ComfyUI's own
 # classes). Wan 2.2 A14B's two models share Wan 2.1 14B's architecture: the tiny Wan 2.1 stands
 # in for both. The Wan 2.2, HunyuanVideo and HunyuanVideo 1.5 VAEs are ComfyUI's own classes at
-# a reduced width (tiny_workflow_parts.patch_fixed_vae_widths, test server only).
+# a reduced width (tiny_workflow_parts.patch_fixed_vae_widths, test server only), and so is the
+# Cosmos 1.0 tokenizer. The S2V, HuMo and Animate models are tiny_models.py's, detected as such.
 TINY_STAND_INS = {
     "diffusion_models/wan2.1_t2v_1.3B_fp16.safetensors": "riflex_tiny_wan21.safetensors",
     "diffusion_models/wan2.1_i2v_480p_14B_fp16.safetensors": "riflex_tiny_wan21_i2v.safetensors",
@@ -45,6 +52,23 @@ TINY_STAND_INS = {
     "vae/wan2.2_vae.safetensors": "riflex_tiny_vae_wan22.safetensors",
     "vae/hunyuan_video_vae_bf16.safetensors": "riflex_tiny_vae_hunyuan_video.safetensors",
     "vae/hunyuanvideo15_vae_fp16.safetensors": "riflex_tiny_vae_hunyuan_video_15.safetensors",
+    "vae/cosmos_cv8x8x8_1.0.safetensors": "riflex_tiny_vae_cosmos1.safetensors",
+    "diffusion_models/wan2.2_s2v_14B_fp8_scaled.safetensors": "riflex_tiny_wan_s2v.safetensors",
+    "diffusion_models/humo_17B_fp8_e4m3fn.safetensors": "riflex_tiny_wan_humo.safetensors",
+    "diffusion_models/Wan2_2-Animate-14B_fp8_e4m3fn_scaled_KJ.safetensors": "riflex_tiny_wan_animate.safetensors",
+}
+
+# Cosmos 1.0 and Predict2: ComfyUI's detection builds these at full size whatever the file holds
+# (tiny_models.IN_PROCESS_FAMILIES), so no tiny file loads through UNETLoader. The real name is a
+# never-loaded placeholder on the test server, and the test copy of each prompt replaces the
+# UNETLoader that names it with RIFLExTestTinyModel, which builds the tiny model in the server's
+# process with ComfyUI's own classes (tiny_models.in_process_patcher).
+# LTX-Video's checkpoint (model and VAE in one file) has no tiny stand-in yet: a placeholder,
+# and its run is skipped (test_workflows_run.RUN_SKIPPED says why)
+NOT_RUN_FILES = {"checkpoints/ltx-video-2b-v0.9.5.safetensors"}
+IN_PROCESS_MODELS = {
+    "diffusion_models/Cosmos-1_0-Diffusion-7B-Text2World.safetensors": "cosmos1",
+    "diffusion_models/cosmos_predict2_2B_video2world_480p_16fps.safetensors": "cosmos_predict2",
 }
 
 # Components that cannot be made tiny, so the test copy of each prompt replaces the nodes that
@@ -64,9 +88,23 @@ SUBSTITUTED = {
         "CLIP vision H: ComfyUI picks comfy/clip_vision_config_h.json from the key names (ViT-H/14, 32 layers, "
         "about 632M parameters); a smaller file does not load. CLIPVisionLoader is dropped and CLIPVisionEncode "
         "becomes RIFLExTestClipVisionOutput (random penultimate hidden states of ViT-H's shape, 257 x 1280, "
-        "which is what Wan I2V reads)."
+        "which is what Wan I2V and Wan Animate read)."
+    ),
+    "audio_encoders": (
+        "audio encoders: ComfyUI builds wav2vec2 large (Wan S2V: 24 layers x 1024) and Whisper large v3 (HuMo: "
+        "32 layers x 1280) from fixed configurations (comfy/audio_encoders/audio_encoders.py); a smaller file does not "
+        "load. AudioEncoderLoader is dropped and AudioEncoderEncode becomes RIFLExTestAudioEncoderOutput: random "
+        "hidden states of every layer, of the model's shape, at its 50 per second, for the given audio length."
     ),
 }
+# per audio encoder file: what RIFLExTestAudioEncoderOutput must imitate (layers incl. the embedding output, width)
+AUDIO_ENCODERS = {
+    "wav2vec2_large_english_fp16.safetensors": (25, 1024),
+    "whisper_large_v3_fp16.safetensors": (33, 1280),
+}
+# the pose and face videos Wan Animate is driven by (made by DWPose custom nodes): the test copy
+# replaces LoadVideo + GetVideoComponents with RIFLExTestVideo frames of the same length
+TEST_AUDIO_SECONDS = 2
 
 # test copy: the smallest frame each latent node accepts (one patch per latent frame)
 TINY_SIZE = {
@@ -75,6 +113,12 @@ TINY_SIZE = {
     "Kandinsky5ImageToVideo": 16,
     "Wan22ImageToVideoLatent": 32,
     "EmptyHunyuanVideo15Latent": 32,
+    "WanSoundImageToVideo": 16,
+    "WanHuMoImageToVideo": 16,
+    "WanAnimateToVideo": 16,
+    "CosmosPredict2ImageToVideoLatent": 16,
+    "EmptyCosmosLatentVideo": 16,
+    "EmptyLTXVLatentVideo": 64,
 }
 TEST_FRAMES = 17  # 5 latent frames: a short run through every node (VAE decode time grows with frames)
 TEST_STEPS = 2
@@ -99,11 +143,28 @@ def model_files(workflow: dict) -> list[tuple[str, str, str]]:
 
 def substitute(prompt: dict, family: str) -> dict:
     """The test copy of an API prompt with the components in SUBSTITUTED replaced (see there why)."""
-    prompt = copy.deepcopy(prompt)
+    original, prompt = prompt, copy.deepcopy(prompt)
     tiny = TINY[family]
     for node_id, node in list(prompt.items()):
         class_type = node["class_type"]
-        if class_type in ("CLIPLoader", "DualCLIPLoader", "CLIPVisionLoader"):
+        if class_type in ("CLIPLoader", "DualCLIPLoader", "CLIPVisionLoader", "AudioEncoderLoader"):
+            del prompt[node_id]
+        elif class_type == "UNETLoader" and f"diffusion_models/{node['inputs']['unet_name']}" in IN_PROCESS_MODELS:
+            family_key = IN_PROCESS_MODELS[f"diffusion_models/{node['inputs']['unet_name']}"]
+            prompt[node_id] = {"class_type": "RIFLExTestTinyModel", "inputs": {"family": family_key}}
+        elif class_type == "AudioEncoderEncode":
+            loader = original[node["inputs"]["audio_encoder"][0]]["inputs"]["audio_encoder_name"]
+            layers, width = AUDIO_ENCODERS[loader]
+            prompt[node_id] = {
+                "class_type": "RIFLExTestAudioEncoderOutput",
+                "inputs": {"layers": layers, "width": width, "seconds": TEST_AUDIO_SECONDS, "seed": int(node_id)},
+            }
+        elif class_type == "GetVideoComponents":  # Animate's pose / face video
+            prompt[node_id] = {
+                "class_type": "RIFLExTestVideo",
+                "inputs": {"frames": TEST_FRAMES, "loop_frame": 0, "slow_after": 0, "static": False},
+            }
+        elif class_type == "LoadVideo":
             del prompt[node_id]
         elif class_type == "CLIPTextEncode":
             prompt[node_id] = {
@@ -129,13 +190,15 @@ def shrink(prompt: dict, frames: int | None = TEST_FRAMES, steps: int = TEST_STE
             inputs["width"] = inputs["height"] = TINY_SIZE[class_type]
             if frames is not None:
                 inputs["length"] = frames
-        if class_type in ("KSampler", "KSamplerAdvanced", "BasicScheduler"):
+        if class_type in ("KSampler", "KSamplerAdvanced", "BasicScheduler", "LTXVScheduler"):
             if class_type == "KSamplerAdvanced":
                 if inputs["start_at_step"] > 0:
                     inputs["start_at_step"] = 1
                 if inputs["end_at_step"] < inputs["steps"]:
                     inputs["end_at_step"] = 1
             inputs["steps"] = steps
+        if class_type == "RIFLExTestVideo" and frames is not None:
+            inputs["frames"] = frames
     return prompt
 
 

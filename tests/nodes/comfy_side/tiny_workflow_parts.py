@@ -26,12 +26,14 @@ import sys
 import torch
 
 ENV_FLAG = "RIFLEX_TEST_TINY_VAES"
-TINY_VAE_KINDS = ("wan21", "wan22", "hunyuan_video", "hunyuan_video_15")
+TINY_VAE_KINDS = ("wan21", "wan22", "hunyuan_video", "hunyuan_video_15", "cosmos1")
 WORKFLOW_FAMILIES = ("wan21", "wan22_5b", "hunyuan_video", "hunyuan_video_15", "kandinsky5")  # from tiny_models.py
+WORKFLOW_FAMILIES += ("wan_s2v", "wan_humo", "wan_animate")
 WAN21_DIM = 8  # read from the file by ComfyUI: no patch needed
 WAN22_DIM = 16
 HUNYUAN_CH = 32  # GroupNorm(32) in the HunyuanVideo VAE: at least 32
 HUNYUAN15_BLOCKS = [16, 16, 32, 32, 32]
+COSMOS_CHANNELS = 16  # the Cosmos 1.0 tokenizer (cosmos_cv8x8x8): 128 in comfy/sd.py; GroupNorm(1), any width
 
 
 def _wan22_class():
@@ -41,8 +43,9 @@ def _wan22_class():
 
 
 def patch_fixed_vae_widths() -> None:
-    """Make ComfyUI build its Wan 2.2, HunyuanVideo and HunyuanVideo 1.5 VAEs at the tiny
-    widths (idempotent)."""
+    """Make ComfyUI build its Wan 2.2, HunyuanVideo, HunyuanVideo 1.5 and Cosmos 1.0 VAEs at the
+    tiny widths (idempotent)."""
+    import comfy.ldm.cosmos.vae as cosmos_vae
     import comfy.ldm.hunyuan_video.vae_refiner as refiner
     import comfy.ldm.wan.vae2_2 as wan22
     import comfy.sd
@@ -78,6 +81,15 @@ def patch_fixed_vae_widths() -> None:
             _original.__init__(self, *args, **kwargs)
 
         setattr(refiner, name, type(name, (original,), {"__init__": tiny_init}))
+
+    cosmos_tokenizer = cosmos_vae.CausalContinuousVideoTokenizer
+
+    class TinyCosmosTokenizer(cosmos_tokenizer):
+        def __init__(self, *args, **kwargs):
+            kwargs["channels"] = COSMOS_CHANNELS
+            super().__init__(*args, **kwargs)
+
+    cosmos_vae.CausalContinuousVideoTokenizer = TinyCosmosTokenizer
 
 
 def _randomize(module: torch.nn.Module, seed: int) -> None:
@@ -152,10 +164,36 @@ def build(kind: str) -> dict[str, torch.Tensor]:
             encoder_config={"target": "comfy.ldm.hunyuan_video.vae_refiner.Encoder", "params": ddconfig},
             decoder_config={"target": "comfy.ldm.hunyuan_video.vae_refiner.Decoder", "params": ddconfig},
         )
+    elif kind == "cosmos1":
+        from comfy.ldm.cosmos.vae import CausalContinuousVideoTokenizer
+
+        # comfy/sd.py's configuration of cosmos_cv8x8x8_1.0, at the tiny width
+        model = CausalContinuousVideoTokenizer(
+            z_channels=16,
+            latent_channels=16,
+            z_factor=1,
+            resolution=1024,
+            in_channels=3,
+            out_channels=3,
+            channels=COSMOS_CHANNELS,
+            channels_mult=[2, 4, 4],
+            num_res_blocks=2,
+            attn_resolutions=[32],
+            dropout=0.0,
+            patch_size=4,
+            num_groups=1,
+            temporal_compression=8,
+            spacial_compression=8,
+        )
     else:
         raise ValueError(f"unknown tiny VAE {kind!r}; known: {TINY_VAE_KINDS}")
     _randomize(model, seed=sum(map(ord, kind)))
-    return {k: v.contiguous() for k, v in model.state_dict().items()}
+    state = model.state_dict()
+    if kind == "cosmos1":  # the released file holds the (non-persistent) wavelet buffers, which ComfyUI detects it by
+        state.update(
+            {name: buffer for name, buffer in model.named_buffers(remove_duplicate=False) if name not in state}
+        )
+    return {k: v.clone().contiguous() for k, v in state.items()}
 
 
 def build_wan21_i2v() -> dict[str, torch.Tensor]:

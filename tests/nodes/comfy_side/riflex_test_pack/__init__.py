@@ -135,7 +135,57 @@ class RIFLExTestClipVisionOutput:
         return (output,)
 
 
+class RIFLExTestTinyModel:
+    """A tiny random-weight model of a family ComfyUI's detection builds at full size (Cosmos 1.0
+    and Predict2: tiny_models.IN_PROCESS_FAMILIES), made in this process with ComfyUI's own classes;
+    stands in for the UNETLoader of the real file in the workflow tests."""
+
+    @classmethod
+    def INPUT_TYPES(cls):
+        from tiny_models import IN_PROCESS_FAMILIES
+
+        return {"required": {"family": (sorted(IN_PROCESS_FAMILIES),)}}
+
+    RETURN_TYPES = ("MODEL",)
+    FUNCTION = "make"
+    CATEGORY = "testing/RIFLEx"
+
+    def make(self, family):
+        from tiny_models import in_process_patcher
+
+        return (in_process_patcher(family),)
+
+
+class RIFLExTestAudioEncoderOutput:
+    """What Audio Encoder Encode gives Wan S2V and HuMo, without the audio model: random hidden
+    states of every layer ([1, frames, width] each, 50 frames per second) for `seconds` of 16 kHz audio."""
+
+    @classmethod
+    def INPUT_TYPES(cls):
+        return {
+            "required": {
+                "layers": ("INT", {"default": 25, "min": 1, "max": 64}),
+                "width": ("INT", {"default": 1024, "min": 1, "max": 4096}),
+                "seconds": ("INT", {"default": 2, "min": 1, "max": 600}),
+                "seed": ("INT", {"default": 0, "min": 0, "max": 2**31}),
+            }
+        }
+
+    RETURN_TYPES = ("AUDIO_ENCODER_OUTPUT",)
+    FUNCTION = "make"
+    CATEGORY = "testing/RIFLEx"
+
+    def make(self, layers, width, seconds, seed):
+        generator = torch.Generator().manual_seed(seed)
+        all_layers = [torch.randn((1, 50 * seconds, width), generator=generator) for _ in range(layers)]
+        return (
+            {"encoded_audio": all_layers[-1], "encoded_audio_all_layers": all_layers, "audio_samples": 16000 * seconds},
+        )
+
+
 NODE_CLASS_MAPPINGS = {
+    "RIFLExTestTinyModel": RIFLExTestTinyModel,
+    "RIFLExTestAudioEncoderOutput": RIFLExTestAudioEncoderOutput,
     "RIFLExTestClipVisionOutput": RIFLExTestClipVisionOutput,
     "RIFLExTestVideo": RIFLExTestVideo,
     "RIFLExTestReplaceRope": RIFLExTestReplaceRope,
