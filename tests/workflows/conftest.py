@@ -15,7 +15,6 @@ import pytest
 from comfy_host import COMFY_SIDE, NOT_FOUND_REASON, ComfyServer, find_comfyui_installs
 from workflow_cases import (
     IN_PROCESS_MODELS,
-    NOT_RUN_FILES,
     SUBSTITUTED,
     TINY_STAND_INS,
     load_json,
@@ -57,7 +56,7 @@ def workflow_model_files(comfy_install, tmp_path_factory) -> dict:
             key = f"{directory}/{name}"
             if key in TINY_STAND_INS:
                 files[key] = out_dir / TINY_STAND_INS[key]
-            elif directory in SUBSTITUTED or key in IN_PROCESS_MODELS or key in NOT_RUN_FILES:
+            elif directory in SUBSTITUTED or key in IN_PROCESS_MODELS:
                 files[key] = placeholder
             else:
                 raise AssertionError(

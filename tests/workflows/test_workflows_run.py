@@ -49,23 +49,9 @@ ROPE = {
 # per family where not 4x with nothing besides the video: (temporal compression, reference latent frames)
 TIME = {"cosmos1": (8, 0), "ltxv": (8, 0), "wan_animate": (4, 1)}
 
-# workflows shipped and checked everywhere else (files, /object_info, editor export) whose end-to-end run is not done yet
-RUN_SKIPPED = {
-    "ltxv_2B_t2v_513_frames": (
-        "LTX-Video loads model and VAE from one checkpoint (CheckpointLoaderSimple); a tiny stand-in needs a tiny "
-        "LTXV VAE stored with its configuration in the file's metadata, not built yet"
-    ),
-}
-
-CASES = [
-    pytest.param(
-        path.stem,
-        TEST_FRAMES,
-        id=path.stem,
-        marks=[pytest.mark.skip(reason=RUN_SKIPPED[path.stem])] if path.stem in RUN_SKIPPED else [],
-    )
-    for path in ui_workflow_paths()
-] + [pytest.param("hunyuan_video_t2v_257_frames", None, id="hunyuan_video_t2v_257_frames-as-shipped")]
+CASES = [pytest.param(path.stem, TEST_FRAMES, id=path.stem) for path in ui_workflow_paths()] + [
+    pytest.param("hunyuan_video_t2v_257_frames", None, id="hunyuan_video_t2v_257_frames-as-shipped")
+]
 
 
 def expected_report(method: str, family: str, pixel_frames: int) -> str:

@@ -56,6 +56,10 @@ TINY_STAND_INS = {
     "diffusion_models/wan2.2_s2v_14B_fp8_scaled.safetensors": "riflex_tiny_wan_s2v.safetensors",
     "diffusion_models/humo_17B_fp8_e4m3fn.safetensors": "riflex_tiny_wan_humo.safetensors",
     "diffusion_models/Wan2_2-Animate-14B_fp8_e4m3fn_scaled_KJ.safetensors": "riflex_tiny_wan_animate.safetensors",
+    # model and VAE in one file, loaded by CheckpointLoaderSimple as shipped: tiny_models.py's LTXV
+    # and a tiny LTXV VAE whose configuration is in the file's metadata, which ComfyUI reads
+    # (tiny_workflow_parts.build_ltxv_checkpoint)
+    "checkpoints/ltx-video-2b-v0.9.5.safetensors": "riflex_tiny_ltxv_checkpoint.safetensors",
 }
 
 # Cosmos 1.0 and Predict2: ComfyUI's detection builds these at full size whatever the file holds
@@ -63,9 +67,6 @@ TINY_STAND_INS = {
 # never-loaded placeholder on the test server, and the test copy of each prompt replaces the
 # UNETLoader that names it with RIFLExTestTinyModel, which builds the tiny model in the server's
 # process with ComfyUI's own classes (tiny_models.in_process_patcher).
-# LTX-Video's checkpoint (model and VAE in one file) has no tiny stand-in yet: a placeholder,
-# and its run is skipped (test_workflows_run.RUN_SKIPPED says why)
-NOT_RUN_FILES = {"checkpoints/ltx-video-2b-v0.9.5.safetensors"}
 IN_PROCESS_MODELS = {
     "diffusion_models/Cosmos-1_0-Diffusion-7B-Text2World.safetensors": "cosmos1",
     "diffusion_models/cosmos_predict2_2B_video2world_480p_16fps.safetensors": "cosmos_predict2",
@@ -97,6 +98,9 @@ SUBSTITUTED = {
         "hidden states of every layer, of the model's shape, at its 50 per second, for the given audio length."
     ),
 }
+# families whose text conditioning carries the tokenizer's attention mask (LTX-Video's T5: "attention_mask",
+# [1, tokens], which model_base.LTXV.extra_conds passes to the model)
+ATTENTION_MASK_FAMILIES = ("ltxv",)
 # per audio encoder file: what RIFLExTestAudioEncoderOutput must imitate (layers incl. the embedding output, width)
 AUDIO_ENCODERS = {
     "wav2vec2_large_english_fp16.safetensors": (25, 1024),
@@ -171,6 +175,8 @@ def substitute(prompt: dict, family: str) -> dict:
                 "class_type": "RIFLExTestConditioning",
                 "inputs": {"tokens": 4, "width": tiny["context"], "pooled_width": tiny["pooled"], "seed": int(node_id)},
             }
+            if family in ATTENTION_MASK_FAMILIES:
+                prompt[node_id]["inputs"]["attention_mask"] = True
         elif class_type == "CLIPVisionEncode":
             prompt[node_id] = {"class_type": "RIFLExTestClipVisionOutput", "inputs": {"seed": int(node_id)}}
     for node_id, node in prompt.items():

@@ -16,6 +16,12 @@ writes into OUT_DIR riflex_tiny_vae_<kind>.safetensors for each kind in TINY_VAE
 to load through comfy.sd.VAE, with the patch, with no missing key), riflex_tiny_wan21_i2v.safetensors
 (Wan 2.1 I2V: 36 input channels and the CLIP-vision projection, which ComfyUI detects as i2v)
 and tiny_models.py's models of WORKFLOW_FAMILIES.
+
+LTX-Video ships as one checkpoint (model and VAE, loaded by CheckpointLoaderSimple): ComfyUI
+takes the LTXV VAE's configuration from the file's metadata ("config" -> "vae") when it is
+there, so riflex_tiny_ltxv_checkpoint.safetensors is a real tiny file, no patch needed:
+tiny_models.py's LTXV under "model.diffusion_model." and a VideoVAE of LTXV_VAE_CONFIG (the
+same 8x time / 32x space compression and 128 latent channels as the real one) under "vae.".
 """
 
 from __future__ import annotations
@@ -33,6 +39,26 @@ WAN21_DIM = 8  # read from the file by ComfyUI: no patch needed
 WAN22_DIM = 16
 HUNYUAN_CH = 32  # GroupNorm(32) in the HunyuanVideo VAE: at least 32
 HUNYUAN15_BLOCKS = [16, 16, 32, 32, 32]
+# the tiny LTXV VAE: three compress_all blocks on a patch of 4 (8x8x8 after the patch: 8x time,
+# 32x space, as comfy/sd.py assumes for every LTXV VAE) and one res_x block, which must be the
+# decoder's first (up_blocks.0.res_blocks.0.conv1 is the key ComfyUI detects the LTXV VAE by).
+# ComfyUI 0.8 builds it 128 wide whatever the base channels say; newer ones read them.
+LTXV_VAE_CONFIG = {
+    "_class_name": "CausalVideoAutoencoder",
+    "dims": 3,
+    "in_channels": 3,
+    "out_channels": 3,
+    "latent_channels": 128,
+    "blocks": [["compress_all", 1], ["compress_all", 1], ["compress_all", 1], ["res_x", 1]],
+    "scaling_factor": 1.0,
+    "norm_layer": "pixel_norm",
+    "patch_size": 4,
+    "latent_log_var": "uniform",
+    "use_quant_conv": False,
+    "causal_decoder": False,
+    "encoder_base_channels": 16,
+    "decoder_base_channels": 16,
+}
 COSMOS_CHANNELS = 16  # the Cosmos 1.0 tokenizer (cosmos_cv8x8x8): 128 in comfy/sd.py; GroupNorm(1), any width
 
 
@@ -220,6 +246,21 @@ def build_wan21_i2v() -> dict[str, torch.Tensor]:
     return {k: v.contiguous() for k, v in model.state_dict().items()}
 
 
+def build_ltxv_checkpoint() -> tuple[dict[str, torch.Tensor], dict[str, str]]:
+    """(state dict, metadata) of a tiny LTX-Video checkpoint as CheckpointLoaderSimple reads it."""
+    import json
+
+    import tiny_models  # beside this file
+    from comfy.ldm.lightricks.vae.causal_video_autoencoder import VideoVAE
+
+    vae = VideoVAE(config=dict(LTXV_VAE_CONFIG))
+    _randomize(vae, seed=sum(map(ord, "ltxv_vae")))
+    state = {f"vae.{k}": v.clone().contiguous() for k, v in vae.state_dict().items()}
+    model = tiny_models.build("ltxv")
+    state.update({f"model.diffusion_model.{k}": v.contiguous() for k, v in model.state_dict().items()})
+    return state, {"config": json.dumps({"vae": LTXV_VAE_CONFIG})}
+
+
 def main(comfyui_dir: str, out_dir: str) -> None:
     sys.path.insert(0, comfyui_dir)
     from comfy.cli_args import args
@@ -239,6 +280,12 @@ def main(comfyui_dir: str, out_dir: str) -> None:
             raise RuntimeError(f"tiny {kind} VAE does not load as ComfyUI's own: missing {missing[:5]}")
         save_file(state, os.path.join(out_dir, f"riflex_tiny_vae_{kind}.safetensors"))
     save_file(build_wan21_i2v(), os.path.join(out_dir, "riflex_tiny_wan21_i2v.safetensors"))
+    state, metadata = build_ltxv_checkpoint()
+    path = os.path.join(out_dir, "riflex_tiny_ltxv_checkpoint.safetensors")
+    save_file(state, path, metadata=metadata)
+    loaded = comfy.sd.load_checkpoint_guess_config(path)[2].first_stage_model.state_dict()
+    if {k: v.shape for k, v in loaded.items()} != {k[4:]: v.shape for k, v in state.items() if k.startswith("vae.")}:
+        raise RuntimeError("the tiny LTX-Video checkpoint's VAE does not load with its own configuration")
     import tiny_models  # beside this file
 
     for family in WORKFLOW_FAMILIES:

@@ -27,18 +27,22 @@ class RIFLExTestConditioning:
                 "width": ("INT", {"default": 4096, "min": 1, "max": 8192}),
                 "pooled_width": ("INT", {"default": 0, "min": 0, "max": 4096}),
                 "seed": ("INT", {"default": 0, "min": 0, "max": 2**31}),
-            }
+            },
+            # LTX-Video's T5 conditioning carries the tokenizer's mask ("attention_mask", [1, tokens])
+            "optional": {"attention_mask": ("BOOLEAN", {"default": False})},
         }
 
     RETURN_TYPES = ("CONDITIONING",)
     FUNCTION = "make"
     CATEGORY = "testing/RIFLEx"
 
-    def make(self, tokens, width, pooled_width, seed):
+    def make(self, tokens, width, pooled_width, seed, attention_mask=False):
         generator = torch.Generator().manual_seed(seed)
         context = torch.randn((1, tokens, width), generator=generator)
         # HunyuanVideo-style models read pooled_output unconditionally: None when there is none
         extra = {"pooled_output": torch.randn((1, pooled_width), generator=generator) if pooled_width else None}
+        if attention_mask:
+            extra["attention_mask"] = torch.ones((1, tokens), dtype=torch.long)
         return ([[context, extra]],)
 
 
