@@ -7,6 +7,9 @@
 // are never saved in the workflow nor sent to the server.
 import { app } from "../../scripts/app.js";
 import { FAMILIES, familyFromFileName, preview } from "./riflex_math.js";
+
+// models the node supports whose time frequencies the preview cannot compute (riflex_math.js)
+const NO_PREVIEW_FILES = /ltx/i;
 import {
   chainCallback,
   findWidget,
@@ -181,6 +184,16 @@ function describe(node, parts) {
   const choice = parts.family.value;
   const detected = model ? familyFromFileName(model.fileName) : null;
   const familyKey = choice !== AUTO && choice in FAMILIES ? choice : detected;
+  if (!familyKey && choice === AUTO && model && NO_PREVIEW_FILES.test(model.fileName)) {
+    return {
+      length,
+      level: "ok",
+      source: `LTX (${model.fileName})`,
+      text:
+        "LTX: no preview here (one frequency grid shared by t, h and w, time in seconds: see the README). " +
+        "The node reports what it applies; python -m riflex inspect --family ltxv --frames N shows it beforehand.",
+    };
+  }
   if (!familyKey) {
     const why = model ? `the preview cannot tell the family from ${model.fileName}` : "no model loader found upstream";
     return { length, level: "warn", source: why, text: "Choose the model in preview family to see the preview." };
