@@ -78,6 +78,11 @@ _WAN_K = (
 # as the training size so that a native 720P video is never changed by spatial extrapolation.
 _WAN_14B_SPATIAL = "480P and 720P per the model's README; 720P (1280x720) taken, VAE 8x, patch 2 -> 45 x 80"
 
+# What every Wan model (2.1, 2.2 5B, S2V, HuMo, Animate) shares: the Wan VAE's 4x time
+# compression, no temporal patch, WanModel's RoPE (head dim 128 split 44/42/42 as
+# d - 4*(d//6), 2*(d//6), 2*(d//6), theta 10000) and so the intrinsic component k = 6.
+_WAN_ROPE = dict(temporal_compression=4, temporal_patch=1, default_k=6, theta=10000.0, axes_dims=(44, 42, 42))
+
 FAMILIES: dict[str, Family] = {
     family.key: family
     for family in (
@@ -87,12 +92,7 @@ FAMILIES: dict[str, Family] = {
             # Wan2.1 repository: generate.py --frame_num defaults to 81 (4n+1) and the configs set
             # vae_stride = (4, 8, 8); Wan2.2 wan/configs/shared_config.py keeps frame_num = 81 for A14B.
             train_frames=81,
-            temporal_compression=4,
-            temporal_patch=1,
-            default_k=6,
-            # WanModel: head dim 128 split 44/42/42 (d - 4*(d//6), 2*(d//6), 2*(d//6)), theta 10000.
-            theta=10000.0,
-            axes_dims=(44, 42, 42),
+            **_WAN_ROPE,
             train_source="Wan2.1 generate.py --frame_num 81, vae_stride (4, 8, 8); Wan2.2 shared_config.py frame_num=81 -> 21 latent",
             k_source=_WAN_K,
             # 1.3B: 480x832 (Wan2.1 README, 480P only) -> /8 VAE /2 patch = 30 x 52; the 14B models
@@ -107,11 +107,7 @@ FAMILIES: dict[str, Family] = {
             # Wan2.2 repository, wan/configs/wan_ti2v_5B.py: frame_num = 121 (24 fps),
             # vae_stride = (4, 16, 16) -> 31 latent frames.
             train_frames=121,
-            temporal_compression=4,
-            temporal_patch=1,
-            default_k=6,
-            theta=10000.0,
-            axes_dims=(44, 42, 42),
+            **_WAN_ROPE,
             train_source="Wan2.2 wan/configs/wan_ti2v_5B.py: frame_num=121, vae_stride=(4, 16, 16) -> 31 latent",
             k_source=_WAN_K + "; the 5B model keeps Wan's RoPE (same theta and axis split)",
             spatial_train=(22, 40),
@@ -186,11 +182,7 @@ FAMILIES: dict[str, Family] = {
             # of new video per clip (the 73 motion frames sit at negative time positions, the
             # reference image at t = max(30, T + 9)). ComfyUI's WanSoundImageToVideo: length 77 = 20.
             train_frames=77,
-            temporal_compression=4,
-            temporal_patch=1,
-            default_k=6,
-            theta=10000.0,
-            axes_dims=(44, 42, 42),
+            **_WAN_ROPE,
             train_source="Wan2.2 wan_s2v_14B.py frame_num=80 per clip -> 20 latent (ComfyUI WanSoundImageToVideo length 77)",
             k_source=_WAN_K + "; S2V keeps Wan 2.1's RoPE",
             spatial_train=(45, 80),
@@ -202,11 +194,7 @@ FAMILIES: dict[str, Family] = {
             # HuMo README (Phantom-video/HuMo): "The model is trained on 97-frame videos at 25 FPS";
             # Wan 2.1 VAE 4x -> 25 latent. Its reference image sits at t = T (after the video).
             train_frames=97,
-            temporal_compression=4,
-            temporal_patch=1,
-            default_k=6,
-            theta=10000.0,
-            axes_dims=(44, 42, 42),
+            **_WAN_ROPE,
             train_source="HuMo README: trained on 97-frame videos at 25 FPS; Wan 2.1 VAE 4x -> 25 latent",
             k_source=_WAN_K + "; HuMo keeps Wan 2.1's RoPE",
             spatial_train=(45, 80),
@@ -219,11 +207,7 @@ FAMILIES: dict[str, Family] = {
             # reference image is one more latent frame in front of the video, in the same latent
             # (ComfyUI's WanAnimateToVideo: trim_latent = 1), so the RoPE sees 21 time positions.
             train_frames=77,
-            temporal_compression=4,
-            temporal_patch=1,
-            default_k=6,
-            theta=10000.0,
-            axes_dims=(44, 42, 42),
+            **_WAN_ROPE,
             train_source="Wan2.2 wan_animate_14B.py frame_num=77 -> 20 latent, plus the reference latent frame = 21",
             k_source=_WAN_K + "; Animate keeps Wan 2.1's RoPE",
             spatial_train=(45, 80),
