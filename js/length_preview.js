@@ -7,9 +7,6 @@
 // are never saved in the workflow nor sent to the server.
 import { app } from "../../scripts/app.js";
 import { FAMILIES, familyFromFileName, preview } from "./riflex_math.js";
-
-// models the node supports whose time frequencies the preview cannot compute (riflex_math.js)
-const NO_PREVIEW_FILES = /ltx/i;
 import {
   chainCallback,
   findWidget,
@@ -21,6 +18,9 @@ import {
   settingValue,
   shownGraph,
 } from "./node_helpers.js";
+
+// models the node supports whose time frequencies the preview cannot compute (riflex_math.js)
+const NO_PREVIEW_FILES = /ltx/i;
 
 const SHOW = "RIFLEx.Preview.Show";
 const FRAMES = "riflex_preview_frames";

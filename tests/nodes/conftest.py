@@ -6,20 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from comfy_host import NOT_FOUND_REASON, ComfyServer, build_tiny_models, find_comfyui_installs
-
-INSTALLS = find_comfyui_installs()
-
-
-@pytest.fixture(
-    scope="session",
-    params=INSTALLS or [None],
-    ids=[f"comfyui-{install.version}" for install in INSTALLS] or ["no-comfyui"],
-)
-def comfy_install(request):
-    if request.param is None:
-        pytest.skip(NOT_FOUND_REASON)
-    return request.param
+from comfy_host import ComfyServer, build_tiny_models
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,7 @@ import subprocess
 
 import numpy as np
 import pytest
-from comfy_host import COMFY_SIDE, NOT_FOUND_REASON, ComfyServer, find_comfyui_installs
+from comfy_host import COMFY_SIDE, ComfyServer
 from workflow_cases import (
     IN_PROCESS_MODELS,
     SUBSTITUTED,
@@ -21,19 +21,6 @@ from workflow_cases import (
     model_files,
     ui_workflow_paths,
 )
-
-INSTALLS = find_comfyui_installs()
-
-
-@pytest.fixture(
-    scope="session",
-    params=INSTALLS or [None],
-    ids=[f"comfyui-{install.version}" for install in INSTALLS] or ["no-comfyui"],
-)
-def comfy_install(request):
-    if request.param is None:
-        pytest.skip(NOT_FOUND_REASON)
-    return request.param
 
 
 @pytest.fixture(scope="session")
