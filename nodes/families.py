@@ -187,11 +187,18 @@ def _resolve_ltx(model_patcher, base, train_len: int) -> ResolvedModel:
     """LTX-Video and LTX-2 share one frequency grid across t, h and w (riflex/ltx_time.py has
     the derivation): the time components are the model's own grid times the grid units one
     latent frame advances, from its VAE's time scale and max_pos, at the default frame rate."""
+    import comfy.ldm.lightricks.model as lightricks
     import torch
 
     diffusion_model = base.diffusion_model
     grid_generator = _get(model_patcher, "diffusion_model.freq_grid_generator")
-    grid_generator = getattr(grid_generator, "original", grid_generator)
+    grid_generator = getattr(grid_generator, "original", grid_generator)  # an earlier RIFLEx patch
+    own = {getattr(lightricks, name, None) for name in ("generate_freq_grid_np", "generate_freq_grid_pytorch")}
+    if grid_generator not in own - {None}:
+        raise ValueError(
+            f"RIFLEx: this LTX model's freq_grid_generator is {getattr(grid_generator, '__name__', grid_generator)!r}, "
+            "not one of LTX's own grids; another node may have replaced it"
+        )
     theta = float(diffusion_model.positional_embedding_theta)
     inner_dim = int(diffusion_model.inner_dim)
     grid = grid_generator(theta, 3, inner_dim, torch.device("cpu")).to(torch.float64)

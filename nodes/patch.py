@@ -149,32 +149,29 @@ def install(model, resolved: ResolvedModel, settings: PatchSettings, node_id: st
 def _replacement(resolved: ResolvedModel, original, unchanged, plan_axes):
     """What takes the place of the model's RoPE on the clone, for each kind of RoPE."""
     if resolved.kind == "cogvideox":
-        owner = getattr(original, "__self__", None)
-        if getattr(original, "__func__", None) is not getattr(type(owner), "_get_rotary_emb", None):
+        if not _is_own_method(original, "_get_rotary_emb"):
             raise ValueError(
                 f"RIFLEx: this CogVideoX model's _get_rotary_emb is a {type(original).__name__}, not the model's own "
                 "method; another node may have replaced it"
             )
         return RIFLExCogVideoXRope(original, unchanged, plan_axes, resolved.axis_positions)
     if resolved.kind == "cosmos":
-        module = getattr(original, "__self__", None)
-        if getattr(original, "__func__", None) is not getattr(type(module), "generate_embeddings", None):
+        if not _is_own_method(original, "generate_embeddings"):
             raise ValueError(
                 f"RIFLEx: this Cosmos model's pos_embedder.generate_embeddings is a {type(original).__name__}, not the "
                 "module's own method; another node may have replaced it"
             )
+        module = original.__self__
         return RIFLExCosmosRope(original, unchanged, plan_axes, module.base_fps, module.enable_fps_modulation)
-    if resolved.kind == "ltx":
-        import comfy.ldm.lightricks.model as lightricks
-
-        own = {getattr(lightricks, name, None) for name in ("generate_freq_grid_np", "generate_freq_grid_pytorch")}
-        if original not in own - {None}:
-            raise ValueError(
-                f"RIFLEx: this LTX model's freq_grid_generator is {getattr(original, '__name__', original)!r}, not one "
-                "of LTX's own grids; another node may have replaced it"
-            )
+    if resolved.kind == "ltx":  # _resolve_ltx checked that this is one of LTX's own grids
         return RIFLExLTXGrid(original, unchanged, plan_axes, resolved.time_step)
     return RIFLExEmbedND(original, plan_axes=plan_axes, compute_device_for=fp64_compute_device)
+
+
+def _is_own_method(original, name: str) -> bool:
+    """Whether `original` is the model's own method `name`, bound to it (not another node's callable)."""
+    owner = getattr(original, "__self__", None)
+    return owner is not None and getattr(original, "__func__", None) is getattr(type(owner), name, None)
 
 
 def _transformer_options(args, kwargs) -> dict:

@@ -257,3 +257,24 @@ def test_known_video_models_without_an_embed_nd_say_why(comfy_install, tiny_mode
     assert refused["error"].startswith(
         "RIFLEx: got a GenmoMochi model: Mochi's RoPE frequencies are learned and mixed across the t, h and w axes"
     )
+
+
+@pytest.mark.parametrize(
+    "family,what",
+    [
+        ("cogvideox", "this CogVideoX model's _get_rotary_emb is a function, not the model's own method"),
+        ("cosmos1", "this Cosmos model's pos_embedder.generate_embeddings is a function, not the module's own method"),
+        ("ltxv", "this LTX model's freq_grid_generator is '<lambda>', not one of LTX's own grids"),
+    ],
+)
+def test_a_rope_replaced_by_another_node_is_refused(comfy_install, tiny_models, family, what):
+    refused = probe(comfy_install, tiny_models, family, 33, "riflex", replace_rope=1, attention_mask=1)
+    assert refused["error"] == f"RIFLEx: {what}; another node may have replaced it"
+
+
+def test_a_cogvideox_without_rope_is_refused(comfy_install, tiny_models):
+    refused = probe(comfy_install, tiny_models, "cogvideox", 33, "riflex", absolute_positions=1)
+    assert refused["error"].startswith(
+        "RIFLEx: this CogVideoX model uses absolute (sin-cos or learned) position embeddings, not RoPE, so "
+        "RIFLEx does not apply"
+    )

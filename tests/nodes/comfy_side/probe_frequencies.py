@@ -112,6 +112,10 @@ def probe(args: list[str]) -> dict:
         model = comfy.sd.load_diffusion_model(model_file)
     if "class_name" in options:
         model.model.__class__ = type(options["class_name"], (type(model.model),), {})
+    if options.get("replace_rope"):  # another node's replacement of the RoPE (not RIFLEx's)
+        model.add_object_patch(families.resolve_model(model).rope_path, lambda *args, **kwargs: None)
+    if options.get("absolute_positions"):  # a CogVideoX with sin-cos/learned positions (CogVideoX-2B)
+        model.model.diffusion_model.use_rotary_positional_embeddings = False
     train_len = int(options.get("train_len", 0))
     try:
         output = rope_node.RIFLExRoPE.execute(
