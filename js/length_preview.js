@@ -71,6 +71,8 @@ function search(start, next, found) {
 }
 
 const isModel = (slot) => slot.type === "MODEL";
+// a guider (CFGGuider, BasicGuider) carries the model on to SamplerCustomAdvanced
+const isModelOrGuider = (slot) => slot.type === "MODEL" || slot.type === "GUIDER";
 const isAny = () => true;
 
 function numericWidget(node, name) {
@@ -78,7 +80,8 @@ function numericWidget(node, name) {
   return widget && Number.isFinite(Number(widget.value)) ? widget : null;
 }
 
-// The sampler(s) this model reaches, then whatever feeds their latent: the first `length`.
+// The sampler(s) this model reaches (directly or through a guider), then whatever feeds their
+// latent: the first `length`.
 export function findLatentLength(node) {
   const fromLatentInput = (sampler) => {
     const latentSources = inputNodes(sampler, (input) => input.type === "LATENT");
@@ -93,7 +96,7 @@ export function findLatentLength(node) {
     const widget = numericWidget(candidate, LENGTH_WIDGET);
     return widget ? { node: candidate, widget } : null;
   };
-  const found = search(node, (n) => outputNodes(n, isModel), fromLatentInput);
+  const found = search(node, (n) => outputNodes(n, isModelOrGuider), fromLatentInput);
   return found ? { frames: Number(found.widget.value), source: found.node } : null;
 }
 

@@ -171,6 +171,8 @@ export const FAMILY_FILE_PATTERNS = [
   [/hunyuan_?video|skyreels/i, "hunyuan_video"],
   [/kandinsky/i, "kandinsky5"],
   [/cog_?video_?x?_?1[._]?5/i, "cogvideox_15"],
+  // VOID (Netflix; ComfyUI's void_pass1/void_pass2) is a CogVideoX-Fun-V1.5 inpainting fine-tune
+  [/cog_?video_?x?[-_]?fun[-_]?v?1[._]?5|^void_pass/i, "cogvideox_15"],
   [/cog_?video/i, "cogvideox"],
   [/cosmos.?predict.?2/i, "cosmos_predict2"],
   [/cosmos/i, "cosmos1"],
@@ -355,7 +357,11 @@ export function preview(family, pixelFrames, method, settings = {}) {
   const plan = planTemporal(spec, method, testLen, given);
   if (plan.error) return { level: "error", text: plan.error };
   const { k, s } = plan;
-  const head = `${trainPixels} -> ${pixelFrames} frames (${testLen} latent), s = ${fixed(s, 2)}`;
+  // what one RoPE time position is (riflex/spec.py time_unit): a latent frame, or a temporal patch
+  const patched = (family.temporalPatch ?? 1) > 1;
+  const positions = patched ? "time positions" : "latent";
+  const unit = patched ? `time positions (${family.temporalPatch} latent frames each)` : "latent frames";
+  const head = `${trainPixels} -> ${pixelFrames} frames (${testLen} ${positions}), s = ${fixed(s, 2)}`;
   const beyond = s > TRAINING_FREE_LIMIT;
   const quality = beyond ? ` (s = ${fixed(s, 1)} > 3: beyond what works without fine-tuning)` : "";
   const result = (repeats, text) => ({ level: repeats || beyond ? "warn" : "ok", text: text + quality, plan });
@@ -373,11 +379,11 @@ export function preview(family, pixelFrames, method, settings = {}) {
     if (!plan.changed.length && !kRepeats(plan))
       return result(
         false,
-        `no change needed: ${pixelFrames} frames stay within one period of k = ${k} (${periodOf(plan.freqsBefore)} latent frames)`,
+        `no change needed: ${pixelFrames} frames stay within one period of k = ${k} (${periodOf(plan.freqsBefore)} ${unit})`,
       );
     if (!plan.changed.length)
       return result(true, `${head}, k = ${k}: no change for this s, and ${verdict(plan)}; use s = 0`);
-    return result(kRepeats(plan), `${head}, k = ${k}: ${periods} latent frames, ${verdict(plan)}`);
+    return result(kRepeats(plan), `${head}, k = ${k}: ${periods} ${unit}, ${verdict(plan)}`);
   }
   if (method === "loop")
     return result(false, `${head}, k = ${k}: ${periods}: one full turn over the clip, so it ends where it began (experimental)`);

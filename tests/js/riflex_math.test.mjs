@@ -107,6 +107,12 @@ test("preview lines a user reads (README numbers)", () => {
   assert.equal(preview(wan, 81, "riflex").text, "no change: 81 frames are within the training length (81)");
   const hunyuan = preview(FAMILIES.hunyuan_video, 257, "riflex");
   assert.equal(hunyuan.text, "129 -> 257 frames (65 latent), s = 1.97, k = 4: period 50.3 -> 72.2 latent frames, no repetition");
+  // CogVideoX 1.5 (VOID): RoPE time positions of 2 latent frames, as the node says
+  const cog15 = preview(FAMILIES.cogvideox_15, 197, "riflex");
+  assert.equal(
+    cog15.text,
+    "85 -> 197 frames (25 time positions), s = 2.27, k = 2: period 19.9 -> 27.8 time positions (2 latent frames each), no repetition",
+  );
 });
 
 test("warning colour: still repeating, or s > 3", () => {
@@ -151,6 +157,10 @@ test("model file names -> family", () => {
     "video/riflex_tiny_wan21.safetensors": "wan21",
     "CogVideoX-5b-I2V.safetensors": "cogvideox",
     "cogvideox1.5_5b_t2v_bf16.safetensors": "cogvideox_15",
+    "void_pass1.safetensors": "cogvideox_15",
+    "void_pass2.safetensors": "cogvideox_15",
+    "CogVideoX-Fun-V1.5-5b-InP.safetensors": "cogvideox_15",
+    "avoid_pass.safetensors": null,
     "Cosmos-1_0-Diffusion-7B-Text2World.safetensors": "cosmos1",
     "cosmos_predict2_2B_video2world_480p_16fps.safetensors": "cosmos_predict2",
     "ltxv-13b-0.9.7-dev.safetensors": null,
