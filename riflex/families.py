@@ -232,9 +232,11 @@ FAMILIES: dict[str, Family] = {
         ),
         Family(
             key="cogvideox_15",
-            display_name="CogVideoX 1.5 5B (T2V, I2V)",
+            display_name="CogVideoX 1.5 5B (T2V, I2V; Fun-V1.5 and VOID inpainting)",
             # CogVideoX1.5-5B model card: 5 s at 16 fps = 81 frames, 1360x768; VAE 4x -> 21 latent,
             # temporal patch 2 (padded to 22) -> 11 time positions; ComfyUI sets sample_frames 81.
+            # VOID (netflix/void-model, a CogVideoX-Fun-V1.5-5b-InP fine-tune) infers in windows of
+            # 85 frames (config temporal_window_size) = 22 latent = the same 11 positions.
             train_frames=81,
             temporal_compression=4,
             temporal_patch=2,

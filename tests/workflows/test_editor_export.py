@@ -76,6 +76,12 @@ def editor(workflow_server, request):
 @pytest.mark.parametrize("path", ui_workflow_paths(), ids=lambda path: path.stem)
 def test_editor_loads_the_workflow_and_exports_the_same_api_prompt(editor, workflow_server, path):
     workflow = load_json(path)
+    object_info = workflow_server.get("/object_info")
+    absent = sorted({node["type"] for node in workflow["nodes"]} - EDITOR_ONLY_NODES - set(object_info))
+    if absent:  # test_object_info fails a type no ComfyUI knows; here: one only newer versions have
+        pytest.skip(
+            f"ComfyUI {workflow_server.install.version} has no {', '.join(absent)}: the workflow needs a newer one"
+        )
     editor.errors.clear()
     editor.js("async workflow => { await app.loadGraphData(workflow); }", workflow)
     editor.page.wait_for_timeout(300)  # the sync API delivers page events only while called
@@ -83,7 +89,6 @@ def test_editor_loads_the_workflow_and_exports_the_same_api_prompt(editor, workf
     assert not unknown, f"the editor does not know {unknown}"
     assert not editor.errors, editor.errors
 
-    object_info = workflow_server.get("/object_info")
     snapshot = load_node_inputs(SNAPSHOT)
     saved = {node["id"]: node.get("widgets_values") or [] for node in workflow["nodes"]}
     for node in editor.js("() => app.graph.serialize().nodes"):

@@ -23,12 +23,14 @@ LOADER_FOLDERS = {
     "CLIPVisionLoader": ("clip_vision", 1),
     "AudioEncoderLoader": ("audio_encoders", 1),
     "CheckpointLoaderSimple": ("checkpoints", 1),
+    "OpticalFlowLoader": ("optical_flow", 1),
 }
 MODEL_LOADERS = ("UNETLoader", "CheckpointLoaderSimple")
 MODEL_CONSUMERS = ("KSampler", "KSamplerAdvanced", "BasicGuider", "CFGGuider", "BasicScheduler", "SamplerCustom")
 LATENT_NODES = ("EmptyHunyuanLatentVideo", "WanImageToVideo", "Wan22ImageToVideoLatent", "EmptyHunyuanVideo15Latent")
 LATENT_NODES += ("Kandinsky5ImageToVideo", "WanSoundImageToVideo", "WanHuMoImageToVideo", "WanAnimateToVideo")
 LATENT_NODES += ("EmptyCosmosLatentVideo", "CosmosPredict2ImageToVideoLatent", "EmptyLTXVLatentVideo")
+LATENT_NODES += ("VOIDInpaintConditioning", "VOIDWarpedNoise")  # VOID: both must have the same length
 WORKFLOW_IDS = [path.stem for path in ui_workflow_paths()]
 
 
@@ -88,18 +90,10 @@ def test_export_api_command_checks_and_rewrites(tmp_path):
 # be listed here, so the gap is a decision, not an oversight)
 NO_WORKFLOW_YET = {
     "cogvideox": (
-        "no ComfyUI-format CogVideoX-5B T2V file to name: ComfyUI (0.33+) loads CogVideoX natively only from "
-        "its own key layout (blocks.*), and the only official repackage (Comfy-Org/void-model) is the VOID "
-        "inpainting model (CogVideoX-Fun-V1.5, i.e. cogvideox_15); no official CogVideoX-5B 1.0 file exists to name"
-    ),
-    "cogvideox_15": (
-        "no CogVideoX 1.5 T2V/I2V file or template; the one official ComfyUI-format CogVideoX 1.5 is VOID "
-        "(Comfy-Org/void-model void_pass1/void_pass2, CogVideoX-Fun-V1.5-5b-InP: patch_size_t 2, 48 input channels, "
-        "CogVideoX_Inpaint -> model_base.CogVideoX, which RIFLEx resolves as cogvideox_15; 165 frames = 21 time "
-        "positions where it acts). A workflow from its template (utility_void_video_inpainting: SAM3 in a subgraph, "
-        "RAFT optical flow, VOIDInpaintConditioning / VOIDWarpedNoise / VOIDSampler, two passes) is not done yet: "
-        "the exporter refuses subgraphs and primitive nodes, and the run needs a tiny 48-channel CogVideoX 1.5, a tiny "
-        "CogVideoX VAE and substitutes for SAM3 and RAFT"
+        "no ComfyUI-format CogVideoX-5B (1.0) file to name: ComfyUI (0.33+) loads CogVideoX natively only from "
+        "its own key layout (blocks.*), and the only official repackage (Comfy-Org/void-model) is VOID, a "
+        "CogVideoX-Fun-V1.5 fine-tune (cogvideox_15, which has its workflow); no official CogVideoX-5B 1.0 file "
+        "exists to name"
     ),
 }
 

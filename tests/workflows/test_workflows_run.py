@@ -4,8 +4,9 @@ Each run loads tiny random-weight stand-ins for the real model files (workflow_c
 text encoders, CLIP vision and audio encoders substituted in the test copy only (workflow_cases.SUBSTITUTED
 says which and why), the Cosmos models built in the server's process (workflow_cases.IN_PROCESS_MODELS)
 and Wan Animate's pose and face videos made by RIFLExTestVideo, at the smallest frame size, 2 sampling
-steps and 17 frames (the tiny VAEs decode
-frame by frame: time grows with length). HunyuanVideo also runs at its shipped 257 frames, where
+steps and 17 frames (the tiny VAEs decode frame by frame: time grows with length). VOID runs both
+passes, RAFT included, at 256 px (RAFT's smallest after VOID halves the frames) and 5 frames, on
+ComfyUIs that have its nodes (skipped with the reason elsewhere). HunyuanVideo also runs at its shipped 257 frames, where
 RIFLEx must change theta_k. The test asserts that each Save Video wrote a video with the expected
 number of frames and size, and that every RIFLEx RoPE node reported what it applied for the real
 latent length, with theta_k and its period computed here from the paper's formula. (That each
@@ -21,9 +22,11 @@ from workflow_cases import (
     API_DIR,
     FAMILY,
     TEST_FRAMES,
+    TEST_FRAMES_FOR,
     TINY_SIZE,
     expected_frames,
     load_json,
+    pass_1_only,
     shrink,
     substitute,
     ui_workflow_paths,
@@ -45,13 +48,20 @@ ROPE = {
     "cosmos1": (10000.0 * 2 ** (44 / 42), 44, 4, 16),  # 121 px, 8x tokenizer; NTK-scaled time base
     "cosmos_predict2": (10000.0, 44, 5, 24),  # 93 px
     "ltxv": (None, None, None, 33),  # 257 px, 8x VAE; k estimated from the model's own grid
+    # 81 px -> 21 latent frames, in time positions of 2 latent frames (padded to 22): 11
+    "cogvideox_15": (10000.0, 16, 2, 11),
 }
-# per family where not 4x with nothing besides the video: (temporal compression, reference latent frames)
-TIME = {"cosmos1": (8, 0), "ltxv": (8, 0), "wan_animate": (4, 1)}
+# per family where not 4x, one latent frame per position, nothing besides the video:
+# (temporal compression, reference latent frames, latent frames per time position)
+TIME = {"cosmos1": (8, 0, 1), "ltxv": (8, 0, 1), "wan_animate": (4, 1, 1), "cogvideox_15": (4, 0, 2)}
 
-CASES = [pytest.param(path.stem, TEST_FRAMES, id=path.stem) for path in ui_workflow_paths()] + [
-    pytest.param("hunyuan_video_t2v_257_frames", None, id="hunyuan_video_t2v_257_frames-as-shipped")
-]
+CASES = [
+    pytest.param(path.stem, TEST_FRAMES_FOR.get(path.stem, TEST_FRAMES), id=path.stem) for path in ui_workflow_paths()
+] + [pytest.param("hunyuan_video_t2v_257_frames", None, id="hunyuan_video_t2v_257_frames-as-shipped")]
+# VOID at its shipped 197 frames, where RIFLEx must change theta_k: pass 1 only (pass 2's RAFT
+# needs 256 px, minutes at this length on a CPU), at 16 px
+VOID = "void_cogvideox1.5_inpainting_197_frames"
+CASES += [pytest.param(VOID, None, id=f"{VOID}-pass-1-as-shipped")]
 
 
 def expected_report(method: str, family: str, pixel_frames: int) -> str:
@@ -59,9 +69,13 @@ def expected_report(method: str, family: str, pixel_frames: int) -> str:
     about component k (paper Sec. 3.3 with the reference code's 0.9 margin):
     theta_k = b^(-2(k-1)/d_t), theta_k' = min(theta_k, 0.9 * 2 pi / L)."""
     theta, d_t, k, train_len = ROPE[family]
-    compression, reference_frames = TIME.get(family, (4, 0))
-    test_len = (pixel_frames - 1) // compression + 1 + reference_frames
-    head = f"RIFLEx {method} on {family}: {test_len} latent frames ({pixel_frames} px), train {train_len}, s = "
+    compression, reference_frames, patch = TIME.get(family, (4, 0, 1))
+    latent = (pixel_frames - 1) // compression + 1
+    test_len = -(-latent // patch) + reference_frames  # the patch embedding pads to a whole patch
+    unit, period_unit = (
+        ("latent frames",) * 2 if patch == 1 else ("time positions", f"time positions ({patch} latent frames each)")
+    )
+    head = f"RIFLEx {method} on {family}: {test_len} {unit} ({pixel_frames} px), train {train_len}, s = "
     if method != "riflex":
         return head
     if test_len <= train_len:
@@ -73,7 +87,7 @@ def expected_report(method: str, family: str, pixel_frames: int) -> str:
         return head + f"no change needed, component k (period {2 * math.pi / theta_k:.1f}) stays within one period"
     return head + (
         f"theta_k {theta_k:.5f} -> {new_theta_k:.5f}, period {2 * math.pi / theta_k:.1f} -> "
-        f"{2 * math.pi / new_theta_k:.1f} latent frames"
+        f"{2 * math.pi / new_theta_k:.1f} {period_unit}"
     )
 
 
@@ -82,6 +96,15 @@ def test_expected_report_matches_the_hand_computed_hunyuan_numbers():
     assert expected_report("riflex", "hunyuan_video", 257) == (
         "RIFLEx riflex on hunyuan_video: 65 latent frames (257 px), train 33, s = 1.97, k = 4: "
         "theta_k 0.12500 -> 0.08700, period 50.3 -> 72.2 latent frames"
+    )
+
+
+def test_expected_report_matches_the_hand_computed_cogvideox_15_numbers():
+    # 197 px = 50 latent frames = 25 time positions; theta_2 = 10000^(-2/16) = 0.316228;
+    # 0.9 * 2 pi / 25 = 0.226195: period 19.87 -> 27.78 time positions
+    assert expected_report("riflex", "cogvideox_15", 197) == (
+        "RIFLEx riflex on cogvideox_15: 25 time positions (197 px), train 11, s = 2.27, k = 2: "
+        "theta_k 0.31623 -> 0.22619, period 19.9 -> 27.8 time positions (2 latent frames each)"
     )
 
 
@@ -96,6 +119,13 @@ def read_video(path) -> tuple[int, int, int]:
 def test_workflow_runs_and_riflex_reports_what_it_applied(workflow_server, name, frames):
     family = FAMILY[name]
     prompt = shrink(substitute(load_json(API_DIR / f"{name}.json"), family), frames=frames)
+    if name == VOID and frames is None:
+        prompt = pass_1_only(prompt)
+    absent = sorted({node["class_type"] for node in prompt.values()} - set(workflow_server.get("/object_info")))
+    if absent:
+        pytest.skip(
+            f"ComfyUI {workflow_server.install.version} has no {', '.join(absent)}: the workflow needs a newer one"
+        )
     entry, texts = workflow_server.run_collecting_texts(prompt, timeout=600)
     status = entry["status"]
     assert status["status_str"] == "success", f"{status['messages']}\n{workflow_server.log()[-4000:]}"

@@ -31,6 +31,7 @@ FAMILY = {
     "cosmos1_7B_text2world_241_frames": "cosmos1",
     "cosmos_predict2_2B_video2world_185_frames": "cosmos_predict2",
     "ltxv_2B_t2v_513_frames": "ltxv",
+    "void_cogvideox1.5_inpainting_197_frames": "cogvideox_15",
 }
 
 # every diffusion model and VAE a shipped workflow loads -> the tiny file the test server holds
@@ -60,6 +61,15 @@ TINY_STAND_INS = {
     # and a tiny LTXV VAE whose configuration is in the file's metadata, which ComfyUI reads
     # (tiny_workflow_parts.build_ltxv_checkpoint)
     "checkpoints/ltx-video-2b-v0.9.5.safetensors": "riflex_tiny_ltxv_checkpoint.safetensors",
+    # VOID's two passes (CogVideoX-Fun-V1.5 inpainting, 48 input channels, detected as
+    # CogVideoX_Inpaint) share one tiny model; the CogVideoX VAE is patched to tiny widths like the
+    # Wan 2.2 one; RAFT-large is torchvision's own class with random weights (the only optical-flow
+    # model OpticalFlowLoader builds, 21 MB). ComfyUI 0.33+ only: where CogVideoX is missing they
+    # are not built and the server holds placeholders (the workflow is skipped there).
+    "diffusion_models/void_pass1.safetensors": "riflex_tiny_cogvideox_15_inpaint.safetensors",
+    "diffusion_models/void_pass2.safetensors": "riflex_tiny_cogvideox_15_inpaint.safetensors",
+    "vae/cogvideox_vae.safetensors": "riflex_tiny_vae_cogvideox.safetensors",
+    "optical_flow/raft_large_C_T_SKHT_V2-ff5fadd5.safetensors": "riflex_random_raft_large.safetensors",
 }
 
 # Cosmos 1.0 and Predict2: ComfyUI's detection builds these at full size whatever the file holds
@@ -107,7 +117,10 @@ AUDIO_ENCODERS = {
     "whisper_large_v3_fp16.safetensors": (33, 1280),
 }
 # the pose and face videos Wan Animate is driven by (made by DWPose custom nodes): the test copy
-# replaces LoadVideo + GetVideoComponents with RIFLExTestVideo frames of the same length
+# replaces LoadVideo + GetVideoComponents with RIFLExTestVideo frames of the same length. The
+# videos named here are loaded as they are instead (the test server holds 17-frame clips under
+# these names): VOID reads its source video's frame rate as well as its frames.
+LOADED_VIDEOS = ("riflex_void_source.mp4", "riflex_void_quadmask.mp4")
 TEST_AUDIO_SECONDS = 2
 
 # test copy: the smallest frame each latent node accepts (one patch per latent frame)
@@ -123,8 +136,14 @@ TINY_SIZE = {
     "CosmosPredict2ImageToVideoLatent": 16,
     "EmptyCosmosLatentVideo": 16,
     "EmptyLTXVLatentVideo": 64,
+    # VOIDWarpedNoise halves the frames before RAFT, which needs 128 px (its correlation pyramid)
+    "VOIDInpaintConditioning": 256,
+    "VOIDWarpedNoise": 256,
 }
 TEST_FRAMES = 17  # 5 latent frames: a short run through every node (VAE decode time grows with frames)
+# VOID: 5 frames (2 latent, one time position; VOID rounds lengths to an even latent count, so 17
+# would become 13): RAFT and the noise warp run on the CPU at 256 px, about 4 s per frame
+TEST_FRAMES_FOR = {"void_cogvideox1.5_inpainting_197_frames": 5}
 TEST_STEPS = 2
 
 
@@ -163,12 +182,12 @@ def substitute(prompt: dict, family: str) -> dict:
                 "class_type": "RIFLExTestAudioEncoderOutput",
                 "inputs": {"layers": layers, "width": width, "seconds": TEST_AUDIO_SECONDS, "seed": int(node_id)},
             }
-        elif class_type == "GetVideoComponents":  # Animate's pose / face video
-            prompt[node_id] = {
+        elif class_type == "GetVideoComponents" and not _loads(original, node, LOADED_VIDEOS):
+            prompt[node_id] = {  # Animate's pose / face video
                 "class_type": "RIFLExTestVideo",
                 "inputs": {"frames": TEST_FRAMES, "loop_frame": 0, "slow_after": 0, "static": False},
             }
-        elif class_type == "LoadVideo":
+        elif class_type == "LoadVideo" and node["inputs"]["file"] not in LOADED_VIDEOS:
             del prompt[node_id]
         elif class_type == "CLIPTextEncode":
             prompt[node_id] = {
@@ -184,6 +203,12 @@ def substitute(prompt: dict, family: str) -> dict:
             if isinstance(value, list):
                 assert value[0] in prompt, f"node {node_id} input {name} still links to a substituted node {value[0]}"
     return prompt
+
+
+def _loads(prompt: dict, node: dict, files) -> bool:
+    """Whether this node's video comes from a LoadVideo of one of `files`."""
+    source = prompt[node["inputs"]["video"][0]]
+    return source["class_type"] == "LoadVideo" and source["inputs"]["file"] in files
 
 
 def shrink(prompt: dict, frames: int | None = TEST_FRAMES, steps: int = TEST_STEPS) -> dict:
@@ -208,6 +233,31 @@ def shrink(prompt: dict, frames: int | None = TEST_FRAMES, steps: int = TEST_STE
     return prompt
 
 
+def needed_by(prompt: dict, output_ids) -> dict:
+    """The part of a prompt these output nodes need (what ComfyUI would run for them)."""
+    kept, todo = set(), list(output_ids)
+    while todo:
+        node_id = todo.pop()
+        if node_id not in kept:
+            kept.add(node_id)
+            todo += [value[0] for value in prompt[node_id]["inputs"].values() if isinstance(value, list)]
+    return {node_id: node for node_id, node in prompt.items() if node_id in kept}
+
+
+def pass_1_only(prompt: dict) -> dict:
+    """VOID's first pass alone (what pass 1's Save Video needs), at the smallest frame size."""
+    save = next(
+        node_id
+        for node_id, node in prompt.items()
+        if node["class_type"] == "SaveVideo" and "pass1" in node["inputs"]["filename_prefix"]
+    )
+    prompt = copy.deepcopy(needed_by(prompt, [save]))
+    for node in prompt.values():
+        if node["class_type"] == "VOIDInpaintConditioning":
+            node["inputs"]["width"] = node["inputs"]["height"] = 16
+    return prompt
+
+
 def _source(prompt: dict, link: list) -> tuple[str, dict]:
     return link[0], prompt[link[0]]
 
@@ -220,6 +270,17 @@ def latent_node(prompt: dict, node_id: str) -> dict:
         key = next(k for k in ("samples", "latent_image", "latent") if k in inputs and isinstance(inputs[k], list))
         node_id, node = _source(prompt, inputs[key])
     return node
+
+
+def decoded_frames(latent_class: str, length: int) -> int:
+    """Pixel frames the VAE decodes from the latent a latent node made for `length` frames: the
+    same number, except for VOID's. VOIDInpaintConditioning rounds the latent count down to an even
+    one (CogVideoX 1.5's temporal patch of 2), and ComfyUI's CogVideoX VAE upsamples time twice by 2,
+    keeping the first frame apart only when the count is odd: an even count decodes to 4 frames each."""
+    if latent_class != "VOIDInpaintConditioning":
+        return length
+    latent = (length - 1) // 4 + 1
+    return 4 * (latent - latent % 2)
 
 
 def expected_frames(prompt: dict, save_id: str) -> tuple[int, int, int]:
@@ -237,8 +298,9 @@ def expected_frames(prompt: dict, save_id: str) -> tuple[int, int, int]:
             assert frames1 == frames2
             return frames1, width1 + width2 + inputs["spacing_width"], height1
         if node["class_type"] in ("VAEDecode", "VAEDecodeTiled"):
-            latent = latent_node(prompt, inputs["samples"][0])["inputs"]
-            return latent["length"], latent["width"], latent["height"]
+            source = latent_node(prompt, inputs["samples"][0])
+            latent = source["inputs"]
+            return decoded_frames(source["class_type"], latent["length"]), latent["width"], latent["height"]
         raise AssertionError(f"unexpected image source {node['class_type']}")
 
     create = prompt[prompt[save_id]["inputs"]["video"][0]]

@@ -108,13 +108,17 @@ def _randomize(module: torch.nn.Module, seed: int) -> None:
                 param.copy_(torch.randn(param.shape, generator=generator) * 0.05)
 
 
-def build(family: str) -> torch.nn.Module:
+def build(family: str, in_channels: int = 16) -> torch.nn.Module:
+    """A tiny random-weight model of `family`. in_channels: CogVideoX only (48 = the inpainting
+    model VOID is, CogVideoX-Fun-V1.5-InP: noise, mask and masked video, 16 channels each)."""
     from comfy.cli_args import args
 
     args.cpu = True  # before comfy.model_management is imported: no GPU is needed to build
     import comfy.ops
 
     ops = comfy.ops.disable_weight_init
+    if in_channels != 16 and family not in ("cogvideox", "cogvideox_15"):
+        raise ValueError(f"in_channels is for the CogVideoX families only, got {in_channels} for {family!r}")
     if family in ("wan21", "wan22_5b"):
         from comfy.ldm.wan.model import WanModel
 
@@ -159,7 +163,7 @@ def build(family: str) -> torch.nn.Module:
         model = CogVideoXTransformer3DModel(
             num_attention_heads=2,
             attention_head_dim=64,
-            in_channels=16,
+            in_channels=in_channels,
             out_channels=16,
             time_embed_dim=64,
             text_embed_dim=4096,

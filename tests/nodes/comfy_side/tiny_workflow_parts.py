@@ -17,6 +17,14 @@ to load through comfy.sd.VAE, with the patch, with no missing key), riflex_tiny_
 (Wan 2.1 I2V: 36 input channels and the CLIP-vision projection, which ComfyUI detects as i2v)
 and tiny_models.py's models of WORKFLOW_FAMILIES.
 
+VOID (CogVideoX-Fun-V1.5 inpainting, ComfyUI 0.33+ only: skipped where comfy.ldm.cogvideo is
+missing) needs riflex_tiny_cogvideox_15_inpaint.safetensors (tiny_models.py's CogVideoX 1.5 with
+48 input channels, detected as CogVideoX_Inpaint), a tiny CogVideoX VAE (its widths are written
+into comfy/ldm/cogvideo/vae.py's defaults: patched like the others) and
+riflex_random_raft_large.safetensors: torchvision's RAFT-large, the only optical-flow model
+ComfyUI's OpticalFlowLoader builds (5.3M parameters, 21 MB: no smaller one loads), with its own
+random initialisation.
+
 LTX-Video ships as one checkpoint (model and VAE, loaded by CheckpointLoaderSimple): ComfyUI
 takes the LTXV VAE's configuration from the file's metadata ("config" -> "vae") when it is
 there, so riflex_tiny_ltxv_checkpoint.safetensors is a real tiny file, no patch needed:
@@ -32,7 +40,8 @@ import sys
 import torch
 
 ENV_FLAG = "RIFLEX_TEST_TINY_VAES"
-TINY_VAE_KINDS = ("wan21", "wan22", "hunyuan_video", "hunyuan_video_15", "cosmos1")
+TINY_VAE_KINDS = ("wan21", "wan22", "hunyuan_video", "hunyuan_video_15", "cosmos1", "cogvideox")
+OPTIONAL_VAE_KINDS = {"cogvideox": "comfy.ldm.cogvideo"}  # only newer ComfyUIs have the class
 WORKFLOW_FAMILIES = ("wan21", "wan22_5b", "hunyuan_video", "hunyuan_video_15", "kandinsky5")  # from tiny_models.py
 WORKFLOW_FAMILIES += ("wan_s2v", "wan_humo", "wan_animate")
 WAN21_DIM = 8  # read from the file by ComfyUI: no patch needed
@@ -60,6 +69,8 @@ LTXV_VAE_CONFIG = {
     "decoder_base_channels": 16,
 }
 COSMOS_CHANNELS = 16  # the Cosmos 1.0 tokenizer (cosmos_cv8x8x8): 128 in comfy/sd.py; GroupNorm(1), any width
+COGVIDEOX_BLOCKS = (32, 32, 32, 32)  # the CogVideoX VAE: 128..512 as its defaults; GroupNorm(32): at least 32
+COGVIDEOX_LAYERS = 1  # 3 as its default
 
 
 def _wan22_class():
@@ -116,6 +127,24 @@ def patch_fixed_vae_widths() -> None:
             super().__init__(*args, **kwargs)
 
     cosmos_vae.CausalContinuousVideoTokenizer = TinyCosmosTokenizer
+
+    if _available("comfy.ldm.cogvideo"):
+        import comfy.ldm.cogvideo.vae as cogvideox_vae
+
+        cogvideox_autoencoder = cogvideox_vae.AutoencoderKLCogVideoX
+
+        class TinyCogVideoXVAE(cogvideox_autoencoder):
+            def __init__(self, *args, **kwargs):
+                kwargs.update(block_out_channels=COGVIDEOX_BLOCKS, layers_per_block=COGVIDEOX_LAYERS)
+                super().__init__(*args, **kwargs)
+
+        cogvideox_vae.AutoencoderKLCogVideoX = TinyCogVideoXVAE
+
+
+def _available(module: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(module) is not None
 
 
 def _randomize(module: torch.nn.Module, seed: int) -> None:
@@ -211,6 +240,12 @@ def build(kind: str) -> dict[str, torch.Tensor]:
             temporal_compression=8,
             spacial_compression=8,
         )
+    elif kind == "cogvideox":
+        from comfy.ldm.cogvideo.vae import AutoencoderKLCogVideoX
+
+        model = AutoencoderKLCogVideoX(
+            latent_channels=16, block_out_channels=COGVIDEOX_BLOCKS, layers_per_block=COGVIDEOX_LAYERS
+        )
     else:
         raise ValueError(f"unknown tiny VAE {kind!r}; known: {TINY_VAE_KINDS}")
     _randomize(model, seed=sum(map(ord, kind)))
@@ -246,6 +281,14 @@ def build_wan21_i2v() -> dict[str, torch.Tensor]:
     return {k: v.contiguous() for k, v in model.state_dict().items()}
 
 
+def build_random_raft() -> dict[str, torch.Tensor]:
+    """torchvision's RAFT-large (what OpticalFlowLoader builds) with its own random initialisation."""
+    from torchvision.models.optical_flow import raft_large
+
+    torch.manual_seed(1457)
+    return {k: v.contiguous() for k, v in raft_large(weights=None, progress=False).state_dict().items()}
+
+
 def build_ltxv_checkpoint() -> tuple[dict[str, torch.Tensor], dict[str, str]]:
     """(state dict, metadata) of a tiny LTX-Video checkpoint as CheckpointLoaderSimple reads it."""
     import json
@@ -272,6 +315,8 @@ def main(comfyui_dir: str, out_dir: str) -> None:
     patch_fixed_vae_widths()
     os.makedirs(out_dir, exist_ok=True)
     for kind in TINY_VAE_KINDS:
+        if kind in OPTIONAL_VAE_KINDS and not _available(OPTIONAL_VAE_KINDS[kind]):
+            continue
         state = build(kind)
         vae = comfy.sd.VAE(sd=dict(state))
         loaded = vae.first_stage_model.state_dict()
@@ -291,6 +336,11 @@ def main(comfyui_dir: str, out_dir: str) -> None:
     for family in WORKFLOW_FAMILIES:
         state = {k: v.contiguous() for k, v in tiny_models.build(family).state_dict().items()}
         save_file(state, os.path.join(out_dir, f"riflex_tiny_{family}.safetensors"))
+    if _available("comfy.ldm.cogvideo"):
+        void = tiny_models.build("cogvideox_15", in_channels=48)
+        state = {k: v.contiguous() for k, v in void.state_dict().items()}
+        save_file(state, os.path.join(out_dir, "riflex_tiny_cogvideox_15_inpaint.safetensors"))
+        save_file(build_random_raft(), os.path.join(out_dir, "riflex_random_raft_large.safetensors"))
 
 
 if __name__ == "__main__":
