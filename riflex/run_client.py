@@ -1,8 +1,8 @@
 """`python -m riflex run`: submit an API-format workflow to a running ComfyUI and follow it.
 
 Talks HTTP to ComfyUI (no ComfyUI import): POST /prompt, progress over the websocket when
-`websocket-client` is installed (else by polling /history), then prints where the outputs
-went. A rejected prompt or an execution error is printed with the node and input named and
+`websocket-client` is installed (else by polling /history), then prints what the nodes
+reported on the way (the RIFLEx RoPE nodes: what they applied) and where the outputs went. A rejected prompt or an execution error is printed with the node and input named and
 exits 1; an unreachable server exits 2.
 """
 
@@ -120,12 +120,30 @@ def _open_websocket(server: str, client_id: str, timeout: float):
         return None
 
 
-def _follow(ws, prompt_id: str) -> None:
-    """Draw the sampler's progress until ComfyUI says the prompt has ended."""
+# ComfyUI's binary websocket event for a text shown on a node (protocol.BinaryEventTypes.TEXT):
+# 4-byte type, 4-byte node id length, node id, text. RIFLEx RoPE nodes report what they applied so.
+TEXT_EVENT = 3
+
+
+def _node_text(message: bytes) -> tuple[str, str] | None:
+    """(node id, text) of a text-on-node event, None for any other binary message (previews)."""
+    if len(message) < 8 or int.from_bytes(message[:4], "big") != TEXT_EVENT:
+        return None
+    length = int.from_bytes(message[4:8], "big")
+    return message[8 : 8 + length].decode(errors="replace"), message[8 + length :].decode(errors="replace")
+
+
+def _follow(ws, prompt_id: str) -> list[tuple[str, str]]:
+    """Draw the sampler's progress until ComfyUI says the prompt has ended; returns the texts
+    nodes showed on the way, in order, each once."""
+    texts: list[tuple[str, str]] = []
     try:
         while True:
             message = ws.recv()
             if isinstance(message, bytes):
+                text = _node_text(message)
+                if text and text not in texts:
+                    texts.append(text)
                 continue
             event = json.loads(message)
             data = event.get("data", {})
@@ -134,9 +152,9 @@ def _follow(ws, prompt_id: str) -> None:
             if event["type"] == "progress":
                 _progress(data["value"], data["max"], data.get("node", "?"))
             elif event["type"] in ("execution_success", "execution_error", "execution_interrupted"):
-                return
+                return texts
     except Exception:
-        return
+        return texts
     finally:
         print(file=sys.stderr)
         ws.close()
@@ -154,7 +172,8 @@ def _history(server: str, prompt_id: str, timeout: float) -> dict:
 
 
 def run_prompt(server: str, prompt: dict, timeout: float = 3600.0) -> list[str]:
-    """Run one prompt to the end; returns one line per output file. Raises ComfyError."""
+    """Run one prompt to the end; returns one line per text a node showed (with the websocket)
+    and per output file. Raises ComfyError."""
     client_id = uuid.uuid4().hex
     ws = _open_websocket(server, client_id, timeout)  # before submitting: no progress message is missed
     try:
@@ -163,8 +182,7 @@ def run_prompt(server: str, prompt: dict, timeout: float = 3600.0) -> list[str]:
         if ws is not None:
             ws.close()
         raise
-    if ws is not None:
-        _follow(ws, prompt_id)
+    texts = _follow(ws, prompt_id) if ws is not None else []
     entry = _history(server, prompt_id, timeout)
     status = entry["status"]
     if status["status_str"] != "success":
@@ -176,7 +194,7 @@ def run_prompt(server: str, prompt: dict, timeout: float = 3600.0) -> list[str]:
                     1,
                 )
         raise ComfyError(f"RIFLEx: the prompt ended with status {status['status_str']}", 1)
-    lines = []
+    lines = [f"node {node_id} (reported): {text}" for node_id, text in texts]
     for node_id, outputs in entry.get("outputs", {}).items():
         for key, items in outputs.items():
             for item in items if isinstance(items, list) else []:

@@ -62,6 +62,10 @@ def test_run_succeeds_and_prints_the_outputs(comfy_server, tmp_path):
     line = next(line for line in result.stdout.splitlines() if "node 6 (latents): output/riflex_run/" in line)
     assert (comfy_server.base / line.split(": ", 1)[1].strip()).exists()
     assert "RIFLEx riflex on wan21: 61 latent frames (241 px)" in comfy_server.log()  # --frames reached the latent
+    # what the RIFLEx node showed on itself, printed for a headless user (read from the websocket)
+    assert "  node 2 (reported): RIFLEx riflex on wan21: 61 latent frames (241 px), train 21, s = 2.90, k = 6: " in (
+        result.stdout
+    )
 
 
 def test_sweep_runs_one_prompt_per_value(comfy_server, tmp_path):
