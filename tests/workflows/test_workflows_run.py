@@ -5,13 +5,14 @@ encoders, CLIP vision and audio encoders substituted in the test copy only
 (workflow_cases.SUBSTITUTED says which and why), the Cosmos models built in the server's process
 (workflow_cases.IN_PROCESS_MODELS) and Wan Animate's pose and face videos made by RIFLExTestVideo,
 at the smallest frame size, 2 sampling steps and 17 frames (the tiny VAEs decode frame by frame:
-time grows with length). VOID runs both passes, RAFT included, at 256 px (RAFT's smallest after VOID
-halves the frames) and 5 frames, on ComfyUIs that have its nodes (skipped with the reason
-elsewhere). HunyuanVideo, and VOID's first pass, also run at their shipped 257 and 197 frames, where
-RIFLEx must change theta_k. The test asserts that each Save Video wrote a video with the expected
-number of frames and size, and that every RIFLEx RoPE node reported what it applied for the real
-latent length, with theta_k and its period computed here from the paper's formula. (That each Note
-quotes what the node reports at the shipped length is checked in test_workflow_files.)"""
+time grows with length; Wan Animate 5, its face encoder is full size). VOID runs both passes, RAFT
+included, at 256 px (RAFT's smallest after VOID halves the frames) and 5 frames, on ComfyUIs that
+have its nodes (skipped with the reason elsewhere). HunyuanVideo, and VOID's first pass, also run at
+their shipped 257 and 197 frames, where RIFLEx must change theta_k. The test asserts that each Save
+Video wrote a video with the expected number of frames and size, and that every RIFLEx RoPE node
+reported what it applied for the real latent length, with theta_k and its period computed here from
+the paper's formula. (That each Note quotes what the node reports at the shipped length is checked
+in test_workflow_files.)"""
 
 from __future__ import annotations
 

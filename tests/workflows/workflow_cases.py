@@ -141,9 +141,10 @@ TINY_SIZE = {
     "VOIDWarpedNoise": 256,
 }
 TEST_FRAMES = 17  # 5 latent frames: a short run through every node (VAE decode time grows with frames)
-# VOID: 5 frames (2 latent, one time position; VOID rounds lengths to an even latent count, so 17
-# would become 13): RAFT and the noise warp run on the CPU at 256 px, about 4 s per frame
-TEST_FRAMES_FOR = {"void_cogvideox1.5_inpainting_197_frames": 5}
+# 5 frames (2 latent) where each frame costs seconds on the CPU whatever the tiny model: VOID's RAFT
+# and noise warp at 256 px (VOID rounds lengths to an even latent count: 17 would become 13), and
+# Wan Animate's face motion encoder, which ComfyUI builds at its full size (512 px face crops)
+TEST_FRAMES_FOR = {"void_cogvideox1.5_inpainting_197_frames": 5, "wan2.2_animate_14B_201_frames": 5}
 TEST_STEPS = 2
 
 
