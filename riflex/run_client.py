@@ -2,8 +2,9 @@
 
 Talks HTTP to ComfyUI (no ComfyUI import): POST /prompt, progress over the websocket when
 `websocket-client` is installed (else by polling /history), then prints what the nodes
-reported on the way (the RIFLEx RoPE nodes: what they applied) and where the outputs went. A rejected prompt or an execution error is printed with the node and input named and
-exits 1; an unreachable server exits 2.
+reported on the way (the RIFLEx RoPE nodes: what they applied) and where the outputs went. A
+rejected prompt or an execution error is printed with the node and input named and exits 1; an
+unreachable server exits 2.
 """
 
 from __future__ import annotations

@@ -64,8 +64,8 @@ TINY_STAND_INS = {
     # VOID's two passes (CogVideoX-Fun-V1.5 inpainting, 48 input channels, detected as
     # CogVideoX_Inpaint) share one tiny model; the CogVideoX VAE is patched to tiny widths like the
     # Wan 2.2 one; RAFT-large is torchvision's own class with random weights (the only optical-flow
-    # model OpticalFlowLoader builds, 21 MB). ComfyUI 0.33+ only: where CogVideoX is missing they
-    # are not built and the server holds placeholders (the workflow is skipped there).
+    # model OpticalFlowLoader builds, 21 MB). Where ComfyUI has no CogVideoX (0.8) they are not
+    # built and the server holds placeholders (the workflow is skipped there).
     "diffusion_models/void_pass1.safetensors": "riflex_tiny_cogvideox_15_inpaint.safetensors",
     "diffusion_models/void_pass2.safetensors": "riflex_tiny_cogvideox_15_inpaint.safetensors",
     "vae/cogvideox_vae.safetensors": "riflex_tiny_vae_cogvideox.safetensors",

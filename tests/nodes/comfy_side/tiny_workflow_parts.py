@@ -17,8 +17,8 @@ to load through comfy.sd.VAE, with the patch, with no missing key), riflex_tiny_
 (Wan 2.1 I2V: 36 input channels and the CLIP-vision projection, which ComfyUI detects as i2v)
 and tiny_models.py's models of WORKFLOW_FAMILIES.
 
-VOID (CogVideoX-Fun-V1.5 inpainting, ComfyUI 0.33+ only: skipped where comfy.ldm.cogvideo is
-missing) needs riflex_tiny_cogvideox_15_inpaint.safetensors (tiny_models.py's CogVideoX 1.5 with
+VOID (CogVideoX-Fun-V1.5 inpainting; not built where comfy.ldm.cogvideo is missing, as in 0.8)
+needs riflex_tiny_cogvideox_15_inpaint.safetensors (tiny_models.py's CogVideoX 1.5 with
 48 input channels, detected as CogVideoX_Inpaint), a tiny CogVideoX VAE (its widths are written
 into comfy/ldm/cogvideo/vae.py's defaults: patched like the others) and
 riflex_random_raft_large.safetensors: torchvision's RAFT-large, the only optical-flow model
