@@ -137,6 +137,10 @@ class RIFLExRoPE(io.ComfyNode):
             ],
             outputs=[io.Model.Output(tooltip="The model with the RoPE patched; the input model is unchanged.")],
             hidden=[io.Hidden.unique_id],
+            # the patched model reports on this node (unique_id, kept in its wrapper): ComfyUI must not
+            # hand a node the output cached for another node id with the same inputs, whose report would
+            # go to that other id. (A V3 node's hidden unique_id does not enter ComfyUI's cache key.)
+            not_idempotent=True,
         )
 
     @classmethod

@@ -85,6 +85,24 @@ def test_what_was_applied_is_shown_on_the_node_once_per_run(comfy_server):
     ]
 
 
+def test_a_node_reports_on_itself_when_another_id_ran_the_same_inputs_before(comfy_server):
+    """ComfyUI caches a node's output by its inputs; the patched model carries the id it reports
+    to, so a RIFLEx node under another id (another workflow, a node deleted and re-added) must get
+    its own, or its report lands on a node that is not there. Re-queueing the same prompt still
+    comes from the cache: nothing runs, nothing is reported."""
+    comfy_server.free()
+    first = video_prompt("wan21", 61, [{}])
+    assert [node for node, _ in comfy_server.run_collecting_texts(first)[1]] == ["riflex_0"]
+    renamed = video_prompt("wan21", 61, [{}], seed=8)
+    renamed["riflex_renamed"] = renamed.pop("riflex_0")
+    renamed["sampler_0"]["inputs"]["model"] = ["riflex_renamed", 0]
+    entry, texts = comfy_server.run_collecting_texts(renamed)
+    assert entry["status"]["status_str"] == "success"
+    assert [node for node, _ in texts] == ["riflex_renamed"]
+    assert texts[0][1].startswith("RIFLEx riflex on wan21: 61 latent frames (241 px)")
+    assert comfy_server.run_collecting_texts(renamed)[1] == []
+
+
 @pytest.mark.parametrize("family", FAMILIES, indirect=True)
 def test_pe_is_bit_identical_to_no_node(comfy_server, family):
     out = run_ok(comfy_server, video_prompt(family, 61, [None, {"method": "pe"}]))
