@@ -8,25 +8,21 @@ browser: Playwright drives the system chromium. Screenshots go to tests/_artifac
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from comfy_host import NOT_FOUND_REASON, REPO, ComfyServer, build_tiny_models, find_comfyui_installs
+from comfy_host import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    NOT_FOUND_REASON,
+    REPO,
+    ComfyServer,
+    build_tiny_models,
+    find_comfyui_installs,
+)
 
-CHROMIUM = Path(os.environ.get("RIFLEX_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 ARTIFACTS = REPO / "tests" / "_artifacts" / "browser"
 PACK_URL_PART = "/extensions/ComfyUI-RIFLEx/"
 INSTALLS = find_comfyui_installs()

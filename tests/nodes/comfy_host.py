@@ -31,6 +31,19 @@ NOT_FOUND_REASON = (
     "no ComfyUI found: set COMFYUI_PATH to a ComfyUI folder (with its Python in .venv/ or COMFYUI_PYTHON), "
     "install this pack into ComfyUI/custom_nodes, or put ComfyUI at ~/comfy/ComfyUI"
 )
+# the editor tests' browser (tests/browser, tests/workflows): Debian's chromium, headless, nothing
+# fetched from outside; never a browser Playwright downloads
+CHROMIUM = Path(os.environ.get("RIFLEX_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @dataclass(frozen=True)

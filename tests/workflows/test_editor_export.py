@@ -7,10 +7,8 @@ translate them. Skips when Playwright or chromium is missing."""
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
+from comfy_host import CHROMIUM, CHROMIUM_ARGS
 from workflow_cases import API_DIR, SNAPSHOT, load_json, ui_workflow_paths
 
 from riflex.workflow_api import EDITOR_ONLY_NODES, load_node_inputs, widget_specs
@@ -21,17 +19,6 @@ pytestmark = pytest.mark.comfyui
 # saved as null and sent as "", which the server ignores
 EDITOR_ADDED_VALUES = {"LoadAudio": [None]}
 EDITOR_ADDED_INPUTS = {"LoadAudio": {"audioUI": ""}}
-CHROMIUM = Path(os.environ.get("RIFLEX_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = [  # as tests/browser: Debian's chromium, headless, nothing fetched from outside
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 class Editor:
