@@ -49,6 +49,10 @@ IN_PROCESS_FAMILIES = {
 }
 # families only newer ComfyUIs have: skipped (no file written) where the class is missing
 OPTIONAL_FAMILIES = {"cogvideox": "comfy.ldm.cogvideo", "cogvideox_15": "comfy.ldm.cogvideo"}
+# the smallest Wan detection accepts: head dim 128 fixed (256 channels = 2 heads), text width 4096
+TINY_WAN = dict(
+    patch_size=(1, 2, 2), dim=256, ffn_dim=64, freq_dim=256, text_dim=4096, num_heads=2, dtype=torch.float32
+)
 # Wan variants: ComfyUI detects each by a key of its extra modules (audio encoder, audio
 # projection, face adapter), all present when the variant's own class builds the weights.
 _WAN_VARIANTS = {
@@ -97,6 +101,13 @@ def _ltxv() -> torch.nn.Module:
     return model_config.get_model(seed).diffusion_model
 
 
+def available(module: str) -> bool:
+    """Whether this ComfyUI has the module (families and VAEs only newer ComfyUIs have)."""
+    import importlib.util
+
+    return importlib.util.find_spec(module) is not None
+
+
 def _randomize(module: torch.nn.Module, seed: int) -> None:
     # comfy.ops.disable_weight_init leaves weights uninitialised: give them small random values.
     generator = torch.Generator().manual_seed(seed)
@@ -123,37 +134,18 @@ def build(family: str, in_channels: int = 16) -> torch.nn.Module:
         from comfy.ldm.wan.model import WanModel
 
         channels = 16 if family == "wan21" else 48  # out_dim 48 makes it Wan 2.2 5B (WAN22)
-        model = WanModel(
-            model_type="t2v",
-            patch_size=(1, 2, 2),
-            in_dim=channels,
-            dim=256,
-            ffn_dim=64,
-            freq_dim=256,
-            text_dim=4096,
-            out_dim=channels,
-            num_heads=2,
-            num_layers=1,
-            operations=ops,
-            dtype=torch.float32,
-        )
+        model = WanModel(model_type="t2v", in_dim=channels, out_dim=channels, num_layers=1, operations=ops, **TINY_WAN)
     elif family in _WAN_VARIANTS:
         import importlib
 
         module, class_name, model_type = _WAN_VARIANTS[family]
         model = getattr(importlib.import_module(module), class_name)(
             model_type=model_type,
-            patch_size=(1, 2, 2),
             in_dim=16,
-            dim=256,
-            ffn_dim=64,
-            freq_dim=256,
-            text_dim=4096,
             out_dim=16,
-            num_heads=2,
             num_layers=5 if family == "wan_animate" else 1,  # Animate's face adapter: one block per 5 layers
             operations=ops,
-            dtype=torch.float32,
+            **TINY_WAN,
         )
     elif family in ("cogvideox", "cogvideox_15"):
         from comfy.ldm.cogvideo.model import CogVideoXTransformer3DModel
@@ -266,13 +258,11 @@ def main(comfyui_dir: str, out_dir: str) -> None:
     from safetensors.torch import save_file
 
     os.makedirs(out_dir, exist_ok=True)
-    import importlib.util
-
     for family in IN_PROCESS_FAMILIES:
         with open(os.path.join(out_dir, f"riflex_tiny_{family}.inprocess"), "w") as marker:
             marker.write(family)
     for family in TINY_FAMILIES:
-        if family in OPTIONAL_FAMILIES and importlib.util.find_spec(OPTIONAL_FAMILIES[family]) is None:
+        if family in OPTIONAL_FAMILIES and not available(OPTIONAL_FAMILIES[family]):
             continue
         state = {k: v.contiguous() for k, v in build(family).state_dict().items()}
         save_file(state, os.path.join(out_dir, f"riflex_tiny_{family}.safetensors"))

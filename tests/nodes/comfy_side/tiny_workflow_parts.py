@@ -37,6 +37,7 @@ from __future__ import annotations
 import os
 import sys
 
+import tiny_models  # beside this file
 import torch
 
 ENV_FLAG = "RIFLEX_TEST_TINY_VAES"
@@ -46,6 +47,10 @@ WORKFLOW_FAMILIES = ("wan21", "wan22_5b", "hunyuan_video", "hunyuan_video_15", "
 WORKFLOW_FAMILIES += ("wan_s2v", "wan_humo", "wan_animate")
 WAN21_DIM = 8  # read from the file by ComfyUI: no patch needed
 WAN22_DIM = 16
+# comfy/sd.py's layout of both Wan VAEs (only the widths and latent channels differ)
+WAN_VAE_LAYOUT = dict(
+    dim_mult=[1, 2, 4, 4], num_res_blocks=2, attn_scales=[], temperal_downsample=[False, True, True], dropout=0.0
+)
 HUNYUAN_CH = 32  # GroupNorm(32) in the HunyuanVideo VAE: at least 32
 HUNYUAN15_BLOCKS = [16, 16, 32, 32, 32]
 # the tiny LTXV VAE: three compress_all blocks on a patch of 4 (8x8x8 after the patch: 8x time,
@@ -128,7 +133,7 @@ def patch_fixed_vae_widths() -> None:
 
     cosmos_vae.CausalContinuousVideoTokenizer = TinyCosmosTokenizer
 
-    if _available("comfy.ldm.cogvideo"):
+    if tiny_models.available("comfy.ldm.cogvideo"):
         import comfy.ldm.cogvideo.vae as cogvideox_vae
 
         cogvideox_autoencoder = cogvideox_vae.AutoencoderKLCogVideoX
@@ -139,12 +144,6 @@ def patch_fixed_vae_widths() -> None:
                 super().__init__(*args, **kwargs)
 
         cogvideox_vae.AutoencoderKLCogVideoX = TinyCogVideoXVAE
-
-
-def _available(module: str) -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec(module) is not None
 
 
 def _randomize(module: torch.nn.Module, seed: int) -> None:
@@ -162,26 +161,9 @@ def build(kind: str) -> dict[str, torch.Tensor]:
     if kind == "wan21":
         from comfy.ldm.wan.vae import WanVAE
 
-        model = WanVAE(
-            dim=WAN21_DIM,
-            z_dim=16,
-            dim_mult=[1, 2, 4, 4],
-            num_res_blocks=2,
-            attn_scales=[],
-            temperal_downsample=[False, True, True],
-            dropout=0.0,
-        )
+        model = WanVAE(dim=WAN21_DIM, z_dim=16, **WAN_VAE_LAYOUT)
     elif kind == "wan22":
-        model = _wan22_class()(
-            dim=WAN22_DIM,
-            dec_dim=WAN22_DIM,
-            z_dim=48,
-            dim_mult=[1, 2, 4, 4],
-            num_res_blocks=2,
-            attn_scales=[],
-            temperal_downsample=[False, True, True],
-            dropout=0.0,
-        )
+        model = _wan22_class()(dim=WAN22_DIM, dec_dim=WAN22_DIM, z_dim=48, **WAN_VAE_LAYOUT)
     elif kind == "hunyuan_video":
         from comfy.ldm.models.autoencoder import AutoencoderKL
 
@@ -263,20 +245,8 @@ def build_wan21_i2v() -> dict[str, torch.Tensor]:
     import comfy.ops
     from comfy.ldm.wan.model import WanModel
 
-    model = WanModel(
-        model_type="i2v",
-        patch_size=(1, 2, 2),
-        in_dim=36,
-        dim=256,
-        ffn_dim=64,
-        freq_dim=256,
-        text_dim=4096,
-        out_dim=16,
-        num_heads=2,
-        num_layers=1,
-        operations=comfy.ops.disable_weight_init,
-        dtype=torch.float32,
-    )
+    ops = comfy.ops.disable_weight_init
+    model = WanModel(model_type="i2v", in_dim=36, out_dim=16, num_layers=1, operations=ops, **tiny_models.TINY_WAN)
     _randomize(model, seed=2136)
     return {k: v.contiguous() for k, v in model.state_dict().items()}
 
@@ -293,7 +263,6 @@ def build_ltxv_checkpoint() -> tuple[dict[str, torch.Tensor], dict[str, str]]:
     """(state dict, metadata) of a tiny LTX-Video checkpoint as CheckpointLoaderSimple reads it."""
     import json
 
-    import tiny_models  # beside this file
     from comfy.ldm.lightricks.vae.causal_video_autoencoder import VideoVAE
 
     vae = VideoVAE(config=dict(LTXV_VAE_CONFIG))
@@ -315,7 +284,7 @@ def main(comfyui_dir: str, out_dir: str) -> None:
     patch_fixed_vae_widths()
     os.makedirs(out_dir, exist_ok=True)
     for kind in TINY_VAE_KINDS:
-        if kind in OPTIONAL_VAE_KINDS and not _available(OPTIONAL_VAE_KINDS[kind]):
+        if kind in OPTIONAL_VAE_KINDS and not tiny_models.available(OPTIONAL_VAE_KINDS[kind]):
             continue
         state = build(kind)
         vae = comfy.sd.VAE(sd=dict(state))
@@ -331,12 +300,11 @@ def main(comfyui_dir: str, out_dir: str) -> None:
     loaded = comfy.sd.load_checkpoint_guess_config(path)[2].first_stage_model.state_dict()
     if {k: v.shape for k, v in loaded.items()} != {k[4:]: v.shape for k, v in state.items() if k.startswith("vae.")}:
         raise RuntimeError("the tiny LTX-Video checkpoint's VAE does not load with its own configuration")
-    import tiny_models  # beside this file
 
     for family in WORKFLOW_FAMILIES:
         state = {k: v.contiguous() for k, v in tiny_models.build(family).state_dict().items()}
         save_file(state, os.path.join(out_dir, f"riflex_tiny_{family}.safetensors"))
-    if _available("comfy.ldm.cogvideo"):
+    if tiny_models.available("comfy.ldm.cogvideo"):
         void = tiny_models.build("cogvideox_15", in_channels=48)
         state = {k: v.contiguous() for k, v in void.state_dict().items()}
         save_file(state, os.path.join(out_dir, "riflex_tiny_cogvideox_15_inpaint.safetensors"))
