@@ -108,6 +108,11 @@ def available(module: str) -> bool:
     return importlib.util.find_spec(module) is not None
 
 
+def weights(module: torch.nn.Module, prefix: str = "") -> dict[str, torch.Tensor]:
+    """The module's state dict as safetensors saves it (contiguous tensors), keys under `prefix`."""
+    return {prefix + k: v.contiguous() for k, v in module.state_dict().items()}
+
+
 def _randomize(module: torch.nn.Module, seed: int) -> None:
     # comfy.ops.disable_weight_init leaves weights uninitialised: give them small random values.
     generator = torch.Generator().manual_seed(seed)
@@ -264,7 +269,7 @@ def main(comfyui_dir: str, out_dir: str) -> None:
     for family in TINY_FAMILIES:
         if family in OPTIONAL_FAMILIES and not available(OPTIONAL_FAMILIES[family]):
             continue
-        state = {k: v.contiguous() for k, v in build(family).state_dict().items()}
+        state = weights(build(family))
         save_file(state, os.path.join(out_dir, f"riflex_tiny_{family}.safetensors"))
         if family == "wan21":
             # the same weights stored in half precision, for the dtype cases

@@ -248,7 +248,7 @@ def build_wan21_i2v() -> dict[str, torch.Tensor]:
     ops = comfy.ops.disable_weight_init
     model = WanModel(model_type="i2v", in_dim=36, out_dim=16, num_layers=1, operations=ops, **tiny_models.TINY_WAN)
     _randomize(model, seed=2136)
-    return {k: v.contiguous() for k, v in model.state_dict().items()}
+    return tiny_models.weights(model)
 
 
 def build_random_raft() -> dict[str, torch.Tensor]:
@@ -256,7 +256,7 @@ def build_random_raft() -> dict[str, torch.Tensor]:
     from torchvision.models.optical_flow import raft_large
 
     torch.manual_seed(1457)
-    return {k: v.contiguous() for k, v in raft_large(weights=None, progress=False).state_dict().items()}
+    return tiny_models.weights(raft_large(weights=None, progress=False))
 
 
 def build_ltxv_checkpoint() -> tuple[dict[str, torch.Tensor], dict[str, str]]:
@@ -269,7 +269,7 @@ def build_ltxv_checkpoint() -> tuple[dict[str, torch.Tensor], dict[str, str]]:
     _randomize(vae, seed=sum(map(ord, "ltxv_vae")))
     state = {f"vae.{k}": v.clone().contiguous() for k, v in vae.state_dict().items()}
     model = tiny_models.build("ltxv")
-    state.update({f"model.diffusion_model.{k}": v.contiguous() for k, v in model.state_dict().items()})
+    state.update(tiny_models.weights(model, prefix="model.diffusion_model."))
     return state, {"config": json.dumps({"vae": LTXV_VAE_CONFIG})}
 
 
@@ -302,12 +302,12 @@ def main(comfyui_dir: str, out_dir: str) -> None:
         raise RuntimeError("the tiny LTX-Video checkpoint's VAE does not load with its own configuration")
 
     for family in WORKFLOW_FAMILIES:
-        state = {k: v.contiguous() for k, v in tiny_models.build(family).state_dict().items()}
-        save_file(state, os.path.join(out_dir, f"riflex_tiny_{family}.safetensors"))
+        save_file(
+            tiny_models.weights(tiny_models.build(family)), os.path.join(out_dir, f"riflex_tiny_{family}.safetensors")
+        )
     if tiny_models.available("comfy.ldm.cogvideo"):
         void = tiny_models.build("cogvideox_15", in_channels=48)
-        state = {k: v.contiguous() for k, v in void.state_dict().items()}
-        save_file(state, os.path.join(out_dir, "riflex_tiny_cogvideox_15_inpaint.safetensors"))
+        save_file(tiny_models.weights(void), os.path.join(out_dir, "riflex_tiny_cogvideox_15_inpaint.safetensors"))
         save_file(build_random_raft(), os.path.join(out_dir, "riflex_random_raft_large.safetensors"))
 
 
