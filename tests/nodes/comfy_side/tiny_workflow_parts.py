@@ -267,6 +267,11 @@ def build_ltxv_checkpoint() -> tuple[dict[str, torch.Tensor], dict[str, str]]:
 
     vae = VideoVAE(config=dict(LTXV_VAE_CONFIG))
     _randomize(vae, seed=sum(map(ord, "ltxv_vae")))
+    # the latent statistics are torch.empty buffers (the real file holds measured ones): without
+    # values the decode would scale by whatever memory held, NaN included. Identity: mean 0, std 1.
+    with torch.no_grad():
+        for name, buffer in vae.per_channel_statistics.named_buffers():
+            buffer.fill_(1.0 if name == "std-of-means" else 0.0)
     state = {f"vae.{k}": v.clone().contiguous() for k, v in vae.state_dict().items()}
     model = tiny_models.build("ltxv")
     state.update(tiny_models.weights(model, prefix="model.diffusion_model."))
