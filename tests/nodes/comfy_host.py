@@ -258,13 +258,23 @@ class ComfyServer:
         return self.base / "output" / file_info.get("subfolder", "") / file_info["filename"]
 
 
-def build_tiny_models(install: ComfyInstall, out_dir: Path) -> dict[str, Path]:
-    subprocess.run(
-        [str(install.python), str(COMFY_SIDE / "tiny_models.py"), str(install.path), str(out_dir)],
-        check=True,
+def build_tiny_files(install: ComfyInstall, script: str, out_dir: Path) -> None:
+    """Run a comfy_side builder (tiny_models.py, tiny_workflow_parts.py) with ComfyUI's Python into
+    out_dir. A failure shows the builder's error output (a full disk, a class this ComfyUI lacks)."""
+    result = subprocess.run(
+        [str(install.python), str(COMFY_SIDE / script), str(install.path), str(out_dir)],
         cwd=install.path,
         capture_output=True,
+        text=True,
     )
+    if result.returncode != 0:
+        raise RuntimeError(
+            f"{script} failed ({result.returncode}) for ComfyUI {install.version}:\n{result.stderr[-6000:]}"
+        )
+
+
+def build_tiny_models(install: ComfyInstall, out_dir: Path) -> dict[str, Path]:
+    build_tiny_files(install, "tiny_models.py", out_dir)
     return {p.name: p for p in out_dir.glob("*.safetensors")}
 
 

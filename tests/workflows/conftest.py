@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 
 import numpy as np
 import pytest
-from comfy_host import COMFY_SIDE, ComfyServer
+from comfy_host import ComfyServer, build_tiny_files
 from workflow_cases import (
     IN_PROCESS_MODELS,
     LOADED_VIDEOS,
@@ -30,12 +29,7 @@ def workflow_model_files(comfy_install, tmp_path_factory) -> dict:
     from safetensors.numpy import save_file
 
     out_dir = tmp_path_factory.mktemp(f"workflow-models-{comfy_install.version}")
-    subprocess.run(
-        [str(comfy_install.python), str(COMFY_SIDE / "tiny_workflow_parts.py"), str(comfy_install.path), str(out_dir)],
-        check=True,
-        cwd=comfy_install.path,
-        capture_output=True,
-    )
+    build_tiny_files(comfy_install, "tiny_workflow_parts.py", out_dir)
     placeholder = out_dir / "riflex_placeholder.safetensors"
     save_file({"riflex_placeholder_never_loaded": np.zeros(1, dtype=np.float32)}, str(placeholder))
     files = {}
@@ -44,9 +38,9 @@ def workflow_model_files(comfy_install, tmp_path_factory) -> dict:
             key = f"{directory}/{name}"
             if key in TINY_STAND_INS and (out_dir / TINY_STAND_INS[key]).exists():
                 files[key] = out_dir / TINY_STAND_INS[key]
-            elif key in TINY_STAND_INS:  # a model this ComfyUI has no class for (VOID before 0.21)
-                files[key] = placeholder
-            elif directory in SUBSTITUTED or key in IN_PROCESS_MODELS:
+            elif key in TINY_STAND_INS or directory in SUBSTITUTED or key in IN_PROCESS_MODELS:
+                # never loaded: a model this ComfyUI has no class for (VOID before 0.21, its
+                # workflow skipped), a substituted component or a model built in the server's process
                 files[key] = placeholder
             else:
                 raise AssertionError(
