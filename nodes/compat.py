@@ -40,3 +40,17 @@ def send_progress_text(text: str, node_id: str | None) -> None:
         PromptServer.instance.send_progress_text(text, node_id)
     except Exception as error:  # the text is a courtesy: never fail a sampling run for it
         log.debug("RIFLEx: could not show progress text: %s", error)
+
+
+def attention_override_supported() -> bool:
+    """Whether ComfyUI's attention honours transformer_options["optimized_attention_override"]
+    (wrap_attn in comfy/ldm/modules/attention.py; 0.8.0 and 0.33.0 both do)."""
+    import comfy.ldm.modules.attention as attention
+
+    wrap = getattr(attention, "wrap_attn", None)
+    if wrap is None:
+        return False
+    try:
+        return "optimized_attention_override" in inspect.getsource(wrap)
+    except (OSError, TypeError):
+        return True  # no source to read (a frozen install): wrap_attn exists, which came with the override

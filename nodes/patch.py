@@ -106,6 +106,9 @@ def install(model, resolved: ResolvedModel, settings: PatchSettings, node_id: st
     replaced_earlier = isinstance(original, (RIFLExEmbedND, RIFLExCogVideoXRope, RIFLExCosmosRope, RIFLExLTXGrid))
     original = getattr(original, "original", original)
     embedder = _replacement(resolved, original, unchanged, plan_axes)
+    # what attention decay on the same model reads to derive its harmonic bands from the
+    # frequencies in use: the temporal plan for a latent's shape (None when time is left alone)
+    embedder.temporal_plan = lambda latent_shape: plans_for(resolved.positions(latent_shape), False)[0]
     state = _RunState(node_id, note=" (replaces an earlier RIFLEx RoPE in the chain)" if replaced_earlier else "")
     tasr = settings.method == "tasr"
 

@@ -9,33 +9,11 @@ import math
 
 import pytest
 import torch
+from dense_decay_reference import dense_reference
 
 from riflex.decay_attention import VideoTokens, attention_with_decay, decayed_rows
 from riflex.decay_plan import DecayPlan, DecaySettings, HarmonicBand, plan_decay
 from riflex.frequencies import axis_frequencies
-
-
-def dense_reference(q, k, v, frames, per_frame, start, train_len, alpha, beta, window, bands, anchor, mask=None):
-    """q, k, v [B, H, S, D]; returns [B, H, S, D] float64, every row decayed where it is video."""
-    q, k, v = q.double(), k.double(), v.double()
-    seq = q.shape[2]
-    scores = (q @ (k - k.mean(dim=2, keepdim=True)).transpose(-1, -2)) / math.sqrt(q.shape[-1])
-    frame = torch.full((seq,), -1)
-    frame[start : start + frames * per_frame] = torch.arange(frames).repeat_interleave(per_frame)
-    video = frame >= 0
-    pair = video[:, None] & video[None, :]
-    distance = (frame[:, None] - frame[None, :]).abs()
-    in_band = torch.zeros_like(pair)
-    for first, last in bands:
-        in_band |= (distance >= first) & (distance <= last)
-    factor = torch.where(in_band, beta, torch.where(distance > window, alpha, 1.0)).double()
-    factor = torch.where(pair, factor, torch.ones_like(factor))
-    scores = torch.where(scores > 0, scores * factor, scores)  # min(s, f s) for f in (0, 1]
-    if anchor:
-        scores = scores.masked_fill((frame[:, None] == 0) & (frame[None, :] >= train_len) & pair, float("-inf"))
-    if mask is not None:
-        scores = scores + mask.double()
-    return torch.softmax(scores, dim=-1) @ v
 
 
 def plain(q, k, v, mask=None):
