@@ -38,7 +38,7 @@ def reexec_under_comfyui(args: argparse.Namespace) -> None:
         install = installs[0]
     if Path(sys.executable).resolve() != install.python.resolve() or os.environ.get("RIFLEX_BENCH_CHILD") != "1":
         env = {**os.environ, "RIFLEX_BENCH_CHILD": "1"}
-        argv = [str(install.python), __file__, "--comfyui", str(install.path), *sys.argv[1:]]
+        argv = [str(install.python), os.path.abspath(sys.argv[0]), "--comfyui", str(install.path), *sys.argv[1:]]
         os.execve(argv[0], argv, env)
 
 

@@ -60,6 +60,18 @@ def _additive_mask(mask: torch.Tensor | None, device: torch.device) -> torch.Ten
     return mask.to(device=device, dtype=torch.float32)
 
 
+def _runs(flags: list[bool]) -> list[tuple[int, int]]:
+    """The [start, stop) ranges where flags are True."""
+    runs, start = [], None
+    for index, flag in enumerate([*flags, False]):
+        if flag and start is None:
+            start = index
+        elif not flag and start is not None:
+            runs.append((start, index))
+            start = None
+    return runs
+
+
 def decayed_rows(
     q: torch.Tensor,
     k: torch.Tensor,
@@ -88,20 +100,29 @@ def decayed_rows(
     rows_total = video.frames * per_frame
     rows_per_block = max(1, min(rows_total, block_bytes // max(1, batch * heads * seq * 4)))
     out = torch.empty((batch, heads, rows_total, v.shape[-1]), dtype=v.dtype, device=q.device)
+    frames = video.frames
     for first in range(0, rows_total, rows_per_block):
         last = min(first + rows_per_block, rows_total)
-        scores = torch.matmul(q[:, :, video.start + first : video.start + last].float(), keys_t).mul_(scale)
-        # the factor of each (query row, video key): its frames' factor, one row per query frame
+        # the scale on the (small) query block rather than on the scores: one pass fewer
+        scores = torch.matmul(q[:, :, video.start + first : video.start + last].float() * scale, keys_t)
+        # per (query row, key frame): the factor of their frames, broadcast over the key frame's
+        # tokens; key frames every row of the block leaves at 1 (inside all their windows) are skipped
         row_frames = torch.arange(first, last, device=q.device) // per_frame
-        row_factors = factors[row_frames].repeat_interleave(per_frame, dim=1)  # [rows, T * F]
-        video_scores = scores[..., video.start : video.stop]
-        torch.minimum(video_scores, video_scores * row_factors, out=video_scores)
+        for lo, hi in _runs((factors[row_frames] < 1).any(dim=0).tolist()):
+            row_factors = factors[row_frames, lo:hi][:, :, None]  # [rows, key frames, 1]
+            keys = slice(video.start + lo * per_frame, video.start + hi * per_frame)
+            video_scores = scores[..., keys].unflatten(-1, (hi - lo, per_frame))
+            torch.minimum(video_scores, video_scores * row_factors, out=video_scores)
         if anchored_keys is not None and first < per_frame:
             scores[:, :, : per_frame - first, anchored_keys] = float("-inf")
         if additive is not None:
             rows = slice(video.start + first, video.start + last) if additive.shape[-2] > 1 else slice(None)
             scores += additive[..., rows, :]
-        out[:, :, first:last] = torch.matmul(torch.softmax(scores, dim=-1), values).to(v.dtype)
+        # softmax with the exponentials written over the scores and the sum divided out of the
+        # (much smaller) output: no second [rows, S] buffer
+        scores.sub_(scores.amax(dim=-1, keepdim=True)).exp_()
+        weighted = torch.matmul(scores, values).div_(scores.sum(dim=-1, keepdim=True))
+        out[:, :, first:last] = weighted.to(v.dtype)
     return out
 
 
