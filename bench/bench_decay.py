@@ -170,7 +170,12 @@ def main() -> None:
             f"{attention['peak_plain_mb']:.0f} MB, decay {attention['peak_decay_mb']:.0f} MB (block budget "
             f"{args.block_mb} MB; a full [S, S] would be {attention['full_scores_mb']:.0f} MB)"
         )
-        results[frames] = {"attention": attention, "steps": steps, "attention_ratio": att_ratio, "step_ratio": step_ratio}
+        results[frames] = {
+            "attention": attention,
+            "steps": steps,
+            "attention_ratio": att_ratio,
+            "step_ratio": step_ratio,
+        }
     if args.json:
         Path(args.json).write_text(json.dumps({"args": vars(args), "results": results, "torch": torch.__version__}))
 

@@ -100,7 +100,6 @@ def decayed_rows(
     rows_total = video.frames * per_frame
     rows_per_block = max(1, min(rows_total, block_bytes // max(1, batch * heads * seq * 4)))
     out = torch.empty((batch, heads, rows_total, v.shape[-1]), dtype=v.dtype, device=q.device)
-    frames = video.frames
     for first in range(0, rows_total, rows_per_block):
         last = min(first + rows_per_block, rows_total)
         # the scale on the (small) query block rather than on the scores: one pass fewer
