@@ -27,7 +27,6 @@ __all__ = ["DecayLayout", "layout_for"]
 @dataclass(frozen=True)
 class DecayLayout:
     kind: str  # "wan" or "hunyuan"
-    anchor_by_default: bool  # the reference's choice: ultra-wan anchors frame 0, ultra-hunyuan does not
     reference_frames: int = 0  # latent frames in front of the video that are not video (Wan Animate)
     patch: tuple[int, int, int] = (1, 2, 2)
     text_first: bool = True  # HunyuanVideo's joint sequence order (0.33.0: text first)
@@ -92,13 +91,12 @@ def layout_for(model_patcher, resolved: ResolvedModel) -> DecayLayout:
     if class_name in WAN_CLASSES:
         return DecayLayout(
             "wan",
-            anchor_by_default=True,
             reference_frames=resolved.spec.reference_frames,
             has_ref_conv=getattr(diffusion_model, "ref_conv", None) is not None,
         )
     if class_name in HUNYUAN_CLASSES:
         patch = tuple(int(p) for p in getattr(diffusion_model, "patch_size", (1, 2, 2)))
-        return DecayLayout("hunyuan", anchor_by_default=False, patch=patch, text_first=_hunyuan_text_first())
+        return DecayLayout("hunyuan", patch=patch, text_first=_hunyuan_text_first())
     raise ValueError(
         f"RIFLEx: got a {class_name} model ({resolved.family.display_name}); RIFLEx Attention Decay supports Wan "
         "2.1/2.2 (T2V, I2V, VACE, Fun, S2V, HuMo, Animate) and HunyuanVideo 1.0/1.5, whose attention layouts are "

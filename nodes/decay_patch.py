@@ -21,7 +21,7 @@ from functools import lru_cache
 import comfy.patcher_extension as patcher_extension
 
 from ..riflex.decay_attention import VideoTokens, attention_with_decay
-from ..riflex.decay_plan import DecayPlan, DecaySettings, plan_decay
+from ..riflex.decay_plan import DecayPlan, DecaySettings, plan_decay_for_spec
 from .compat import send_progress_text
 from .decay_layouts import DecayLayout
 from .families import ResolvedModel
@@ -101,30 +101,16 @@ def install(model, resolved: ResolvedModel, layout: DecayLayout, settings: Decay
     when the settings are invalid."""
     settings.validate()
     spec = resolved.spec
-    reference = spec.reference_frames
-    train_len = (settings.train_len or spec.train_len) - reference
-    if train_len < 1:
-        raise ValueError(f"RIFLEx: train_len = {settings.train_len} leaves no video frames; use 0 or a larger value")
-    video_settings = DecaySettings(
-        settings.alpha, settings.window, settings.beta, train_len, settings.anchor_first_frame
-    )
 
     @lru_cache(maxsize=16)
-    def plan_for(frames: int, freqs: tuple[float, ...], k: int) -> DecayPlan:
+    def plan_for(positions: int, freqs: tuple[float, ...], k: int) -> DecayPlan:
         import torch
 
-        return plan_decay(
-            video_settings,
-            frames,
-            train_len,
-            torch.tensor(freqs, dtype=torch.float64),
-            k,
-            layout.anchor_by_default,
-            spec.time_unit,
-        )
+        freqs_tensor = torch.tensor(freqs, dtype=torch.float64)
+        return plan_decay_for_spec(settings, spec, positions, freqs_tensor, k, resolved.family.decay_anchor)
 
     own_freqs = tuple(spec.axis_freqs(0).tolist())
-    plan_for(train_len + 1, own_freqs, resolved.family.default_k)  # validates against this model now
+    train_len = plan_for(spec.train_len, own_freqs, resolved.family.default_k).train_len  # validates now
     state = _RunState(node_id)
 
     def outer_sample_wrapper(executor, *args, **kwargs):
@@ -135,16 +121,15 @@ def install(model, resolved: ResolvedModel, layout: DecayLayout, settings: Decay
         latent = args[0] if args else kwargs["x"]
         options = _transformer_options(args, kwargs)
         grid = tuple(-(-int(size) // patch) for size, patch in zip(latent.shape[2:5], resolved.patch_size, strict=True))
-        frames = grid[0] - reference
-        if frames <= train_len:  # within the training length: exactly as without the node
+        if grid[0] - spec.reference_frames <= train_len:  # within the training length: as without the node
             return executor(*args, **kwargs)
         freqs, k = _temporal_rope_in_use(executor, resolved, latent.shape, own_freqs)
-        plan = plan_for(frames, freqs, k)
-        key = (frames, freqs, k)
+        plan = plan_for(grid[0], freqs, k)
+        key = (grid[0], freqs, k)
         if state.reported_key != key:
             state.reported_key = key
             text = plan.summary(resolved.family.key)
-            (log.warning if frames > 4 * train_len else log.info)("%s", text)
+            (log.warning if plan.frames > 4 * train_len else log.info)("%s", text)
             send_progress_text(text, state.node_id)
         override = DecayOverride(plan, layout, grid, layout.extra_from(kwargs), options.get(OVERRIDE_KEY))
         new_options = {**options, OVERRIDE_KEY: override}

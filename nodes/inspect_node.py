@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from comfy_api.latest import io, ui
 
+from ..riflex.decay_plan import DEFAULT_ALPHA, DEFAULT_BETA, DecaySettings, plan_decay_for_spec
+from ..riflex.decay_table import decay_to_text
 from ..riflex.families import FAMILIES
 from ..riflex.inspect_table import plan_to_text
 from ..riflex.methods import DEFAULT_SAFETY_FACTOR, METHODS
 from ..riflex.plan import plan_temporal
-from ..riflex.plot import plot_periods
+from ..riflex.plot import plot_decay, plot_periods
 from .compat import advanced
 from .families import resolve_model_or_family
 from .rope_node import METHOD_TOOLTIP
@@ -25,7 +28,8 @@ class RIFLExInspect(io.ComfyNode):
             description=(
                 "Shows, for a video length, every temporal RoPE component of the model: its period, how often it "
                 "turns during training and over your video, what the method changes, and whether the video will "
-                "loop back. The same table as `python -m riflex inspect`, plus a plot."
+                "loop back; and what RIFLEx Attention Decay will do at that length (window, harmonic bands, first-frame "
+                "anchor). The same tables as `python -m riflex inspect`, plus a plot of each."
             ),
             is_output_node=True,
             inputs=[
@@ -45,7 +49,11 @@ class RIFLExInspect(io.ComfyNode):
                 ),
                 io.Combo.Input("method", options=list(METHODS), default="riflex", tooltip=METHOD_TOOLTIP),
                 io.Int.Input(
-                    "k", default=0, min=0, max=64, tooltip="Intrinsic component; 0 = the model's known value."
+                    "k",
+                    default=0,
+                    min=0,
+                    max=1024,  # as on RIFLEx RoPE: LTX has hundreds of time components
+                    tooltip="Intrinsic component; 0 = the model's known value.",
                 ),
                 io.Float.Input(
                     "s",
@@ -69,18 +77,79 @@ class RIFLExInspect(io.ComfyNode):
                         tooltip="riflex only: fraction of one turn the loop-causing component may reach (0.9 in the paper).",
                     ),
                 ),
+                io.Int.Input(
+                    "train_len",
+                    optional=True,
+                    **advanced(
+                        default=0,
+                        min=0,
+                        max=4096,
+                        tooltip="Training length in latent frames; 0 = the model's own (as on RIFLEx RoPE; "
+                        "Kandinsky 5 10 s: 61).",
+                    ),
+                ),
+                io.Float.Input(
+                    "decay_alpha",
+                    optional=True,
+                    **advanced(
+                        default=DEFAULT_ALPHA,
+                        min=0.01,
+                        max=1.0,
+                        step=0.01,
+                        tooltip="Attention decay's alpha (RIFLEx Attention Decay), for its table and panel.",
+                    ),
+                ),
+                io.Float.Input(
+                    "decay_window",
+                    optional=True,
+                    **advanced(
+                        default=0.0,
+                        min=0.0,
+                        max=100000.0,
+                        step=0.5,
+                        tooltip="Attention decay's window in latent frames; 0 = half the training length.",
+                    ),
+                ),
+                io.Float.Input(
+                    "decay_beta",
+                    optional=True,
+                    **advanced(
+                        default=DEFAULT_BETA,
+                        min=0.01,
+                        max=1.0,
+                        step=0.01,
+                        tooltip="Attention decay's beta at harmonic distances; 1 = no bands.",
+                    ),
+                ),
             ],
             outputs=[
-                io.String.Output("table", tooltip="Per-component table and verdict, as text."),
+                io.String.Output(
+                    "table", tooltip="Per-component table and verdict, then the attention decay, as text."
+                ),
                 io.Image.Output(
-                    "plot", tooltip="Period of every component (log scale), before and after, with k marked."
+                    "plot",
+                    tooltip="Period of every component (log scale), before and after, with k marked; below, attention "
+                    "decay's factor against frame distance.",
                 ),
             ],
         )
 
     @classmethod
-    def execute(cls, family, frames, method, k, s, model=None, safety_factor=DEFAULT_SAFETY_FACTOR) -> io.NodeOutput:
-        resolved = resolve_model_or_family(model, family)
+    def execute(
+        cls,
+        family,
+        frames,
+        method,
+        k,
+        s,
+        model=None,
+        safety_factor=DEFAULT_SAFETY_FACTOR,
+        train_len=0,
+        decay_alpha=DEFAULT_ALPHA,
+        decay_window=0.0,
+        decay_beta=DEFAULT_BETA,
+    ) -> io.NodeOutput:
+        resolved = resolve_model_or_family(model, family, train_len=train_len)
         spec = resolved.spec
         plan = plan_temporal(
             spec,
@@ -91,6 +160,12 @@ class RIFLExInspect(io.ComfyNode):
             safety_factor=safety_factor,
             default_k=resolved.family.default_k,
         )
-        table = f"{resolved.family.display_name}\n{plan_to_text(plan)}"
-        image, _ = plot_periods(plan)
+        # the decay as the node would plan it after this method: bands from the frequencies it leaves
+        settings = DecaySettings(decay_alpha, decay_window, decay_beta, train_len)
+        decay = plan_decay_for_spec(
+            settings, spec, plan.test_len, plan.freqs_after, plan.k, resolved.family.decay_anchor
+        )
+        table = f"{resolved.family.display_name}\n{plan_to_text(plan)}\n\n{decay_to_text(decay)}"
+        periods_image, _ = plot_periods(plan)
+        image = np.concatenate([periods_image, plot_decay(decay, width=periods_image.shape[1])], axis=0)
         return io.NodeOutput(table, torch.from_numpy(image)[None], ui=ui.PreviewText(table))

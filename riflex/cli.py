@@ -31,6 +31,13 @@ def _inspect_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--safety-factor", type=float, default=DEFAULT_SAFETY_FACTOR)
     p.add_argument("--yarn-alpha", type=float, default=DEFAULT_YARN_ALPHA)
     p.add_argument("--yarn-beta", type=float, default=DEFAULT_YARN_BETA)
+    decay = p.add_argument_group("attention decay (RIFLEx Attention Decay, UltraViCo)")
+    decay.add_argument("--alpha", type=float, default=0.9, help="factor beyond the window (default %(default)s)")
+    decay.add_argument(
+        "--window", type=float, default=0.0, help="latent frames left alone (0 = half the training length)"
+    )
+    decay.add_argument("--beta", type=float, default=0.6, help="factor in the harmonic bands (default %(default)s)")
+    decay.add_argument("--anchor", choices=("auto", "on", "off"), default="auto", help="first-frame anchor")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(run=_run_inspect)
 
@@ -88,6 +95,8 @@ def _run_check_video(args: argparse.Namespace) -> int:
 
 
 def _run_inspect(args: argparse.Namespace) -> int:
+    from .decay_plan import DecaySettings, plan_decay_for_spec
+    from .decay_table import decay_to_dict, decay_to_text
     from .inspect_table import plan_to_dict, plan_to_text
     from .plan import plan_temporal
 
@@ -121,7 +130,18 @@ def _run_inspect(args: argparse.Namespace) -> int:
         yarn_beta=args.yarn_beta,
         default_k=default_k,
     )
-    print(json.dumps(plan_to_dict(plan), indent=2) if args.json else plan_to_text(plan))
+    decay = plan_decay_for_spec(
+        DecaySettings(args.alpha, args.window, args.beta, args.train_len, args.anchor),
+        spec,
+        plan.test_len,
+        plan.freqs_after,
+        plan.k,
+        get_family(args.family).decay_anchor if args.family else False,
+    )
+    if args.json:
+        print(json.dumps({**plan_to_dict(plan), "decay": decay_to_dict(decay)}, indent=2))
+    else:
+        print(f"{plan_to_text(plan)}\n\n{decay_to_text(decay)}")
     return 0
 
 

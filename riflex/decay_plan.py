@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import torch
 
 from .frequencies import periods
+from .spec import RopeSpec
 
 __all__ = [
     "ANCHOR_CHOICES",
@@ -32,6 +33,7 @@ __all__ = [
     "HarmonicBand",
     "harmonic_bands",
     "plan_decay",
+    "plan_decay_for_spec",
 ]
 
 # the reference's defaults: ultra-wan inference.py --alpha 0.9; ultra-hunyuan --alpha 0.9 --beta 0.6
@@ -200,4 +202,31 @@ def plan_decay(
     bands = harmonic_bands(axis_freqs, k, frames - 1) if settings.beta < 1 else ()
     return DecayPlan(
         frames, train, float(settings.alpha), float(settings.beta), float(window), anchor, bands, time_unit
+    )
+
+
+def plan_decay_for_spec(
+    settings: DecaySettings,
+    spec: RopeSpec,
+    positions: int,
+    axis_freqs: torch.Tensor,
+    k: int,
+    anchor_by_default: bool,
+) -> DecayPlan:
+    """The plan for a latent of `positions` time positions of a model described by `spec`: the
+    frames that are not video (Wan Animate's reference image in front) count neither in the
+    video's length nor in the training length, and a train_len setting counts them as the RoPE
+    node's does."""
+    reference = spec.reference_frames
+    train_len = (settings.train_len or spec.train_len) - reference
+    if train_len < 1:
+        raise ValueError(
+            f"RIFLEx: train_len = {settings.train_len} leaves no video frames for this model (it counts "
+            f"{reference} reference frame(s)); use 0 (the model's own) or a larger value"
+        )
+    video_settings = DecaySettings(
+        settings.alpha, settings.window, settings.beta, train_len, settings.anchor_first_frame
+    )
+    return plan_decay(
+        video_settings, positions - reference, train_len, axis_freqs, k, anchor_by_default, spec.time_unit
     )

@@ -39,6 +39,9 @@ class Family:
     # radians per latent frame of the time components, fastest first, where they are not
     # theta^(-2(j-1)/d) (LTX); the node reads them from the model
     temporal_freqs: tuple[float, ...] = ()
+    # attention decay's first-frame anchor by default: the reference anchors Wan's first frame
+    # (ultra-wan) and not HunyuanVideo's (ultra-hunyuan); other families follow HunyuanVideo
+    decay_anchor: bool = False
 
     def spatial_train_for(self, model_width: int | None) -> tuple[int, ...]:
         return dict(self.spatial_train_by_width).get(model_width, self.spatial_train)
@@ -81,7 +84,9 @@ _WAN_14B_SPATIAL = "480P and 720P per the model's README; 720P (1280x720) taken,
 # What every Wan model (2.1, 2.2 5B, S2V, HuMo, Animate) shares: the Wan VAE's 4x time
 # compression, no temporal patch, WanModel's RoPE (head dim 128 split 44/42/42 as
 # d - 4*(d//6), 2*(d//6), 2*(d//6), theta 10000) and so the intrinsic component k = 6.
-_WAN_ROPE = dict(temporal_compression=4, temporal_patch=1, default_k=6, theta=10000.0, axes_dims=(44, 42, 42))
+_WAN_ROPE = dict(
+    temporal_compression=4, temporal_patch=1, default_k=6, theta=10000.0, axes_dims=(44, 42, 42), decay_anchor=True
+)
 
 FAMILIES: dict[str, Family] = {
     family.key: family

@@ -14,10 +14,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .decay_plan import DecayPlan
 from .frequencies import periods
 from .plan import TemporalPlan
 
-__all__ = ["COLORS", "PlotGeometry", "plot_periods"]
+__all__ = ["COLORS", "PlotGeometry", "plot_decay", "plot_periods"]
 
 COLORS = {
     "background": (255, 255, 255),
@@ -96,3 +97,46 @@ def plot_periods(plan: TemporalPlan, width: int = 768, height: int = 432) -> tup
 
     array = np.asarray(image, dtype=np.float32) / 255.0
     return array, PlotGeometry(width, height, k_x, train_y, test_y)
+
+
+def plot_decay(plan: DecayPlan, width: int = 768, height: int = 216) -> np.ndarray:
+    """The second Inspect panel: the factor on positive attention logits against frame distance
+    (1 inside the window, alpha beyond, beta in the harmonic bands), the window and the training
+    length marked. Same array layout as plot_periods."""
+    from PIL import Image, ImageDraw
+
+    left, right, top, bottom = 70, 20, 30, 40
+    image = Image.new("RGB", (width, height), COLORS["background"])
+    draw = ImageDraw.Draw(image)
+    span = max(plan.frames - 1, 1)
+    low = min(plan.alpha, plan.beta, 1.0) - 0.05
+
+    def x_of(distance: float) -> int:
+        return round(left + distance / span * (width - left - right))
+
+    def y_of(factor: float) -> int:
+        return round(top + (1.0 - factor) / (1.0 - low) * (height - top - bottom))
+
+    for factor in sorted({1.0, plan.alpha, plan.beta}):
+        y = y_of(factor)
+        draw.line([(left, y), (width - right, y)], fill=COLORS["grid"])
+        draw.text((8, y - 6), f"{factor:g}", fill=COLORS["axes"])
+    draw.line([(left, top), (left, height - bottom), (width - right, height - bottom)], fill=COLORS["axes"])
+    for band in plan.bands:
+        draw.rectangle([x_of(band.first - 0.5), top, x_of(band.last + 0.5), height - bottom - 1], fill=(255, 224, 190))
+    for distance, color, label in ((plan.window, COLORS["k"], f"window {plan.window:g}"),
+                                   (plan.train_len, COLORS["train"], f"train {plan.train_len}")):  # fmt: skip
+        if distance <= span:
+            x = x_of(distance)
+            for y in range(top, height - bottom, 10):  # dashed
+                draw.line([(x, y), (x, min(y + 5, height - bottom))], fill=color, width=2)
+            draw.text((x + 4, top - 14), label, fill=color)
+    factors = [plan.factor_at(d) if plan.active else 1.0 for d in range(plan.frames)]
+    points = []
+    for distance, factor in enumerate(factors):  # a step line: each distance holds its factor
+        points += [(x_of(max(distance - 0.5, 0)), y_of(factor)), (x_of(min(distance + 0.5, span)), y_of(factor))]
+    draw.line(points, fill=COLORS["after"], width=2)
+    draw.text((left, height - 20), "frame distance |query frame - key frame| (latent frames)", fill=COLORS["axes"])
+    title = "attention decay: factor on positive logits" + ("" if plan.active else " (within training: none)")
+    draw.text((8, 8), title + (", first frame anchored" if plan.anchor and plan.active else ""), fill=COLORS["axes"])
+    return np.asarray(image, dtype=np.float32) / 255.0

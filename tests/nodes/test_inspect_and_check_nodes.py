@@ -51,7 +51,7 @@ def test_inspect_reads_the_connected_model_and_marks_k(comfy_server):
     assert "no loop-back expected" in table
 
     image = Image.open(comfy_server.output_path(outputs["save"]["images"][0])).convert("RGB")
-    assert image.size == (768, 432)
+    assert image.size == (768, 432 + 216)  # the RoPE periods, then attention decay's panel
     pixels = np.asarray(image)
     band = np.array([255, 224, 190])
     column_k, column_5 = pixels[60:300, component_x(6, 22)], pixels[60:300, component_x(5, 22)]
@@ -64,6 +64,27 @@ def test_inspect_without_a_model_uses_the_family(comfy_server):
     table = outputs["inspect"]["text"][0]
     assert "HunyuanVideo 1.0" in table and "theta 256, d_t 16, train 33 latent frames, test 65 latent frames" in table
     assert "intrinsic component k = 4 completes a full period within the video: expect it to loop back" in table
+
+
+def test_inspect_shows_what_attention_decay_will_do(comfy_server):
+    """HunyuanVideo at 4x (529 frames = 133 latent) with the plain RoPE: the decay table names the
+    window (16.5 = 33 / 2), the bands at whole turns of component 4 (16 pi = 50.3 frames) and no
+    anchor; the panel below the periods shades the bands."""
+    from PIL import Image
+
+    prompt = inspect_prompt(529, "hunyuan_video", with_model=False, method="pe")
+    prompt["inspect"]["inputs"].update(decay_alpha=0.8, decay_beta=0.5)
+    outputs = run_nodes(comfy_server, prompt)
+    table = outputs["inspect"]["text"][0]
+    assert "attention decay (UltraViCo): 133 latent frames of video, trained on 33" in table
+    assert "frame distance    0-16   within the window: unchanged" in table
+    assert "frame distance   46-54   harmonic band: positive logits x beta 0.5" in table
+    assert "frame distance   17-45   beyond the window: positive logits x alpha 0.8" in table
+    assert "harmonic bands 46-54, 97-105 (beta 0.5); first frame not anchored" in table
+    image = np.asarray(Image.open(comfy_server.output_path(outputs["save"]["images"][0])).convert("RGB"))
+    panel = image[432:]
+    band_x = round(70 + 50 / 132 * (768 - 90))  # distance 50 on the panel's axis
+    assert (np.abs(panel[40:170, band_x].astype(int) - [255, 224, 190]).sum(axis=1) < 10).mean() > 0.5
 
 
 def check_prompt(**video) -> dict:

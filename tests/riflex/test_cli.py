@@ -49,6 +49,22 @@ def test_inspect_bad_k_is_an_error_not_a_traceback():
     assert "RIFLEx: k = 12" in result.stderr and "1..8" in result.stderr
 
 
+def test_inspect_shows_attention_decay_after_the_method():
+    """Wan at 4x (333 frames): window 10.5, no bands, first frame anchored (Wan's reference
+    choice); HunyuanVideo with pe keeps its commensurate component 4 and so its bands, while
+    RIFLEx, which slows component 4, leaves none."""
+    wan = json.loads(run("inspect", "--family", "wan21", "--frames", "333", "--json").stdout)["decay"]
+    assert wan["frames"] == 84 and wan["train_len"] == 21 and wan["window"] == 10.5
+    assert wan["anchor"] and wan["bands"] == []
+    assert [(r["first"], r["last"], r["factor"]) for r in wan["ranges"]] == [(0, 10, 1.0), (11, 83, 0.9)]
+    pe = run("inspect", "--family", "hunyuan_video", "--test-len", "132", "--method", "pe", "--beta", "0.5")
+    assert "harmonic bands 46-54, 97-105 (beta 0.5); first frame not anchored" in pe.stdout
+    riflex = run("inspect", "--family", "hunyuan_video", "--test-len", "132", "--anchor", "on")
+    assert "no harmonic bands" in riflex.stdout and "first frame anchored to 33" in riflex.stdout
+    bad = run("inspect", "--family", "wan21", "--frames", "333", "--alpha", "1.5")
+    assert bad.returncode == 2 and "RIFLEx: alpha = 1.5 is outside (0, 1]" in bad.stderr
+
+
 def test_run_starts_without_torch_or_numpy():
     # `python -m riflex run` only talks HTTP: it must start where torch is not installed
     code = (
