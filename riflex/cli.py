@@ -197,35 +197,55 @@ def _export_api_parser(sub: argparse._SubParsersAction) -> None:
 def _run_export_api(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from .workflow_api import WorkflowError, capture_node_inputs, dumps, export_dir, load_node_inputs
+    from .workflow_api import (
+        WorkflowError,
+        capture_node_inputs,
+        check_output_dir,
+        check_replaceable,
+        dumps,
+        export_dir,
+        is_snapshot,
+        load_node_inputs,
+        write_file,
+    )
 
     ui_dir = Path(args.ui_dir)
     api_dir = Path(args.out) if args.out else ui_dir / "api"
     snapshot = Path(args.node_inputs) if args.node_inputs else ui_dir / "schema" / "node_inputs.json"
     try:
+        if not ui_dir.is_dir():
+            raise WorkflowError(f"RIFLEx: {ui_dir} is not a folder; give the folder of the UI workflows")
+        check_output_dir(ui_dir, api_dir)
         if args.node_inputs_from:
+            check_replaceable(snapshot, is_snapshot)  # before asking any server
             snapshot.parent.mkdir(parents=True, exist_ok=True)
-            snapshot.write_text(dumps(capture_node_inputs(args.node_inputs_from, ui_dir)), encoding="utf-8")
+            write_file(snapshot, dumps(capture_node_inputs(args.node_inputs_from, ui_dir)), owned=is_snapshot)
             print(f"wrote {snapshot}")
         files = export_dir(ui_dir, api_dir, load_node_inputs(snapshot))
-    except (OSError, WorkflowError, json.JSONDecodeError) as error:
-        print(f"RIFLEx: export-api: {error}" if not str(error).startswith("RIFLEx") else error, file=sys.stderr)
-        return 2
-    stale = sorted(set(api_dir.glob("*.json")) - set(files)) if api_dir.is_dir() else []
-    differing = [path for path, text in files.items() if not path.exists() or path.read_text(encoding="utf-8") != text]
-    if args.check:
+        stale = sorted(set(api_dir.glob("*.json")) - set(files)) if api_dir.is_dir() else []
+        differing = [
+            path
+            for path, text in files.items()
+            if path.is_symlink() or not path.is_file() or path.read_text(encoding="utf-8") != text
+        ]
+        if args.check:
+            for path in differing:
+                print(f"out of date: {path}", file=sys.stderr)
+            for path in stale:
+                print(f"no UI workflow for: {path}", file=sys.stderr)
+            return 1 if differing or stale else 0
+        for path in differing:  # all refusals before the first write: never half an export
+            check_replaceable(path)
+        api_dir.mkdir(parents=True, exist_ok=True)
         for path in differing:
-            print(f"out of date: {path}", file=sys.stderr)
-        for path in stale:
-            print(f"no UI workflow for: {path}", file=sys.stderr)
-        return 1 if differing or stale else 0
-    api_dir.mkdir(parents=True, exist_ok=True)
-    for path in differing:
-        path.write_text(files[path], encoding="utf-8")
-        print(f"wrote {path}")
-    for path in stale:
-        path.unlink()
-        print(f"removed {path} (no UI workflow)")
+            write_file(path, files[path])
+            print(f"wrote {path}")
+    except (OSError, WorkflowError) as error:
+        message = str(error) if str(error).startswith("RIFLEx") else f"RIFLEx: export-api: {error}"
+        print(message, file=sys.stderr)
+        return 2
+    for path in stale:  # not deleted: export-api removes nothing, it may not have written it
+        print(f"no UI workflow for: {path} (left in place; delete it if it is an old API twin)")
     return 0
 
 
