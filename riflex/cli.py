@@ -141,35 +141,66 @@ def _run_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=_run_workflow)
 
 
+MAX_WORKFLOW_BYTES = 16 * 1024 * 1024  # an API workflow is a few KB; /dev/zero is not one
+MAX_RUN_FRAMES = 100_000
+
+
+def _frames_value(text: str, what: str) -> int:
+    try:
+        frames = int(text)
+    except ValueError:
+        frames = None
+    if frames is None or not 1 <= frames <= MAX_RUN_FRAMES:
+        raise ValueError(
+            f"RIFLEx: {what} {text!r} is not allowed; give a whole number of pixel frames 1..{MAX_RUN_FRAMES}"
+        )
+    return frames
+
+
 def _run_workflow(args: argparse.Namespace) -> int:
-    from .run_client import ComfyError, apply_overrides, run_prompt
+    import math
+
+    from .run_client import ComfyError, apply_overrides, check_workflow, parse_server, run_prompt, terminal_safe
+    from .workflow_api import WorkflowError, read_json
 
     try:
-        with open(args.workflow) as handle:
-            workflow = json.load(handle)
-    except (OSError, json.JSONDecodeError) as error:
-        print(f"RIFLEx: cannot read the workflow {args.workflow}: {error}", file=sys.stderr)
-        return 2
-    if "nodes" in workflow and "links" in workflow:
-        print("RIFLEx: this is a UI-format workflow; export it with Workflow > Export (API)", file=sys.stderr)
-        return 2
-    runs = [(None, args.set, args.frames, args.method)]
-    if args.sweep:
-        key, _, values = args.sweep.partition("=")
-        runs = []
-        for value in values.split(","):
-            if key == "method":
-                runs.append((value, args.set, args.frames, value))
-            elif key == "frames":
-                runs.append((value, args.set, int(value), args.method))
-            else:
-                runs.append((value, [*args.set, f"{key}={value}"], args.frames, args.method))
-    try:
-        for label, sets, frames, method in runs:
-            prompt = apply_overrides(workflow, sets, frames=frames, method=method)
+        if not (math.isfinite(args.timeout) and args.timeout > 0):
+            raise ValueError(f"RIFLEx: --timeout {args.timeout} is not allowed; give a number of seconds > 0")
+        if args.frames is not None:
+            _frames_value(str(args.frames), "--frames")
+        server = parse_server(args.server)
+        try:
+            workflow = read_json(args.workflow, MAX_WORKFLOW_BYTES)
+        except WorkflowError as error:
+            raise ComfyError(f"{error} (cannot read the workflow)", 2) from None
+        workflow = check_workflow(workflow, terminal_safe(args.workflow, 200))
+        runs = [(None, args.set, args.frames, args.method)]
+        if args.sweep:
+            key, sep, values = args.sweep.partition("=")
+            if not sep or not key or not values:
+                raise ValueError(
+                    f"RIFLEx: --sweep {args.sweep!r} is not KEY=V1,V2,...; KEY is method, frames or NODE.INPUT"
+                )
+            runs = []
+            for value in values.split(","):
+                if key == "method":
+                    if value not in METHOD_NAMES:
+                        raise ValueError(
+                            f"RIFLEx: --sweep method={value!r} is not a method; allowed: {', '.join(METHOD_NAMES)}"
+                        )
+                    runs.append((value, args.set, args.frames, value))
+                elif key == "frames":
+                    runs.append((value, args.set, _frames_value(value, "--sweep frames="), args.method))
+                else:
+                    runs.append((value, [*args.set, f"{key}={value}"], args.frames, args.method))
+        prompts = [
+            (label, apply_overrides(workflow, sets, frames=frames, method=method))
+            for label, sets, frames, method in runs
+        ]
+        for label, prompt in prompts:
             if label is not None:
-                print(f"{args.sweep.partition('=')[0]} = {label}:")
-            for line in run_prompt(args.server, prompt, timeout=args.timeout):
+                print(f"{terminal_safe(args.sweep.partition('=')[0], 80)} = {terminal_safe(label, 80)}:")
+            for line in run_prompt(server, prompt, timeout=args.timeout):
                 print(f"  {line}")
     except ComfyError as error:
         print(error, file=sys.stderr)
