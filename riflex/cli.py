@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 
 # torch-free imports only: `run` must start without torch; the others import what they need
@@ -14,23 +15,75 @@ from .families import FAMILIES, get_family
 from .spec import RopeSpec
 
 
+def _number(text: str) -> int | float:
+    """An int, or a float where the text is one ("1e29", "nan"): the range checks then name the
+    flag and what it allows instead of argparse's "invalid int value" or a traceback later."""
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"RIFLEx: {text!r} is not a number") from None
+
+
+# what inspect accepts besides the node's settings (riflex/limits.py): wide enough for any
+# video DiT, narrow enough that the table stays finite and small
+INSPECT_RANGES = {
+    "theta": (1.0, 1e12),  # exclusive at 1: theta^(-2j/d) must fall
+    "dim": (2, 2048),
+    "temporal_compression": (1, 64),
+    "frames": (1, 10_000_000),
+    "test_len": (1, 10_000_000),
+}
+
+
+def _inspect_problem(args: argparse.Namespace) -> str | None:
+    from .limits import settings_problem
+
+    for name, (low, high) in INSPECT_RANGES.items():
+        value = getattr(args, name)
+        if value is None:
+            continue
+        flag = "--" + name.replace("_", "-")
+        if name == "theta":
+            if not (isinstance(value, (int, float)) and math.isfinite(value) and low < value <= high):
+                return (
+                    f"RIFLEx: {flag} {value} is not allowed; give the RoPE base, a finite number > 1 (at most {high:g})"
+                )
+        elif not (isinstance(value, int) and low <= value <= high) or (name == "dim" and value % 2):
+            what = "an even whole number" if name == "dim" else "a whole number"
+            return f"RIFLEx: {flag} {value} is not allowed; give {what} from {low} to {high}"
+    values = {
+        "method": args.method,
+        "k": args.k,
+        "s": args.s,
+        "train_len": args.train_len,
+        "safety_factor": args.safety_factor,
+        "yarn_alpha": args.yarn_alpha,
+        "yarn_beta": args.yarn_beta,
+    }
+    return settings_problem(values, flag=True)
+
+
 def _inspect_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("inspect", help="per-component table of the temporal RoPE before/after a method")
     model = p.add_argument_group("model (a family, or explicit values)")
     model.add_argument("--family", choices=list(FAMILIES), help="a known family: theta, d_t, training length, k")
-    model.add_argument("--theta", type=float, help="RoPE base b")
-    model.add_argument("--dim", type=int, help="temporal axis dim d_t")
-    model.add_argument("--train-len", type=int, default=0, help="training length in latent frames (0 = family's)")
-    model.add_argument("--temporal-compression", type=int, default=4, help="pixel frames per latent frame (VAE)")
+    model.add_argument("--theta", type=_number, help="RoPE base b")
+    model.add_argument("--dim", type=_number, help="temporal axis dim d_t")
+    model.add_argument("--train-len", type=_number, default=0, help="training length in latent frames (0 = family's)")
+    model.add_argument("--temporal-compression", type=_number, default=4, help="pixel frames per latent frame (VAE)")
     length = p.add_mutually_exclusive_group(required=True)
-    length.add_argument("--frames", type=int, help="video length in pixel frames")
-    length.add_argument("--test-len", type=int, help="video length in latent frames")
+    length.add_argument("--frames", type=_number, help="video length in pixel frames")
+    length.add_argument("--test-len", type=_number, help="video length in latent frames")
     p.add_argument("--method", choices=list(METHOD_NAMES), default="riflex")
-    p.add_argument("--k", type=int, default=0, help="intrinsic component, 1-indexed (0 = auto)")
-    p.add_argument("--s", type=float, default=0.0, help="extrapolation factor (0 = test/train)")
-    p.add_argument("--safety-factor", type=float, default=DEFAULT_SAFETY_FACTOR)
-    p.add_argument("--yarn-alpha", type=float, default=DEFAULT_YARN_ALPHA)
-    p.add_argument("--yarn-beta", type=float, default=DEFAULT_YARN_BETA)
+    p.add_argument("--k", type=_number, default=0, help="intrinsic component, 1-indexed (0 = auto)")
+    p.add_argument("--s", type=_number, default=0.0, help="extrapolation factor (0 = test/train)")
+    p.add_argument("--safety-factor", type=_number, default=DEFAULT_SAFETY_FACTOR)
+    p.add_argument("--yarn-alpha", type=_number, default=DEFAULT_YARN_ALPHA)
+    p.add_argument("--yarn-beta", type=_number, default=DEFAULT_YARN_BETA)
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(run=_run_inspect)
 
@@ -91,6 +144,9 @@ def _run_inspect(args: argparse.Namespace) -> int:
     from .inspect_table import plan_to_dict, plan_to_text
     from .plan import plan_temporal
 
+    problem = _inspect_problem(args)
+    if problem:
+        raise ValueError(problem)
     if args.family:
         family = get_family(args.family)
         spec = family.spec(
