@@ -105,8 +105,8 @@ def _check_video_parser(sub: argparse._SubParsersAction) -> None:
 
 def _run_check_video(args: argparse.Namespace) -> int:
     # Imported here: `inspect` needs neither numpy nor PyAV (video_io imports PyAV lazily too).
-    from .video_check import check_repetition
-    from .video_io import read_video_frames
+    from .video_check import check_settings, check_thumbnails
+    from .video_io import read_video_thumbnails
 
     theta, dim, temporal_compression, train_frames = args.theta, args.dim, args.temporal_compression, args.train_frames
     axis_freqs, temporal_patch = None, 1
@@ -121,9 +121,14 @@ def _run_check_video(args: argparse.Namespace) -> int:
         train_frames = family.train_frames if train_frames is None else train_frames
     if (theta is None) != (dim is None):
         raise ValueError("RIFLEx: give --theta and --dim together (or --family) to suggest k")
-    report = check_repetition(
-        read_video_frames(args.file),
-        temporal_compression=4 if temporal_compression is None else temporal_compression,
+    temporal_compression = 4 if temporal_compression is None else temporal_compression
+    if theta is not None and not (math.isfinite(theta) and 1 < theta <= INSPECT_RANGES["theta"][1]):
+        raise ValueError(f"RIFLEx: --theta {theta} is not allowed; give the RoPE base, a finite number > 1")
+    check_settings(temporal_compression, train_frames, theta, dim)  # before decoding a frame
+    # thumbnails as the file is decoded: memory flat in the clip's length
+    report = check_thumbnails(
+        read_video_thumbnails(args.file),
+        temporal_compression=temporal_compression,
         train_frames=train_frames,
         theta=theta,
         dim=dim,
