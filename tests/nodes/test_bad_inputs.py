@@ -14,6 +14,8 @@ from comfy_host import PromptRejected
 from conftest import execution_error, run_ok
 from prompts import RIFLEX_DEFAULTS, video_prompt
 
+from riflex.limits import LIMITS
+
 pytestmark = pytest.mark.comfyui
 
 # --- rejected by validation: (id, RIFLEx inputs, input named, text expected in the error) ----
@@ -292,3 +294,11 @@ def test_api_prompt_without_the_advanced_inputs_uses_their_defaults(comfy_server
         del short["riflex_0"]["inputs"][name]
     assert np.array_equal(run_ok(comfy_server, full)["save_0"], run_ok(comfy_server, short)["save_0"])
     assert_still_serving_unchanged(comfy_server, baseline)
+
+
+def test_the_schema_declares_the_ranges_validation_checks(comfy_server):
+    info = comfy_server.get("/object_info/RIFLExRoPE")["RIFLExRoPE"]["input"]
+    declared = {**info["required"], **info.get("optional", {})}
+    for name, (low, high) in LIMITS.items():
+        options = declared[name][1]
+        assert (options["min"], options["max"]) == (low, high), name
