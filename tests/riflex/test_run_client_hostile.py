@@ -403,6 +403,32 @@ def test_only_http_addresses_are_used(workflow_file, address):
     assert "root:" not in result.stdout + result.stderr  # file:///etc/passwd was never read
 
 
+def raw_reply(data: bytes):
+    def route(handler):
+        handler.wfile.write(data)
+        handler.wfile.flush()
+        handler.close_connection = True
+
+    return route
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"", "RIFLEx: cannot reach ComfyUI at http://127.0.0.1:"),  # closed without a word
+        (b"SSH-2.0-OpenSSH_9.2\r\n", "did not answer /prompt in HTTP"),
+        (
+            b"HTTP/1.1 200 OK\r\n" + b"X: y\r\n" * 200 + b"\r\n{}",
+            "did not answer /prompt in HTTP (got more than 100 headers)",
+        ),
+    ],
+)
+def test_a_server_that_does_not_speak_http_is_a_clear_message(fake, workflow_file, data, message):
+    server = fake(**{"/prompt": raw_reply(data)})
+    result, _ = riflex_run(workflow_file, "--server", server.url, "--timeout", "10")
+    assert_clean_failure(result, 2, message)
+
+
 def test_a_redirect_is_not_followed(fake, workflow_file):
     def redirect(handler):
         handler.send_response(302)
