@@ -119,6 +119,25 @@ function nodeName(node) {
   return `#${node.id} ${node.title || node.type}`;
 }
 
+// a file name as the preview shows it: a crafted workflow may name a 90 KB "file"
+const SHOWN_NAME = 80;
+function shownName(fileName) {
+  return fileName.length <= SHOWN_NAME ? fileName : `${fileName.slice(0, SHOWN_NAME - 1)}…`;
+}
+
+// The family guessed from a file name, guessed again only when the name changes (the preview
+// refreshes every REFRESH_MS; the guess is linear, but need not run 4 times a second).
+function guessFamily(parts, fileName) {
+  if (parts.guess?.fileName !== fileName) {
+    parts.guess = {
+      fileName,
+      family: fileName ? familyFromFileName(fileName) : null,
+      noPreview: Boolean(fileName) && NO_PREVIEW_FILES.test(fileName),
+    };
+  }
+  return parts.guess;
+}
+
 function addPreviewWidgets(node) {
   const refreshSoon = () => refresh(node);
   const frames = node.addWidget("number", FRAMES, 0, refreshSoon, {
@@ -185,20 +204,23 @@ function describe(node, parts) {
   const length = findLatentLength(node);
   const model = findModelFile(node);
   const choice = parts.family.value;
-  const detected = model ? familyFromFileName(model.fileName) : null;
+  const guess = guessFamily(parts, model?.fileName ?? null);
+  const detected = guess.family;
   const familyKey = choice !== AUTO && choice in FAMILIES ? choice : detected;
-  if (!familyKey && choice === AUTO && model && NO_PREVIEW_FILES.test(model.fileName)) {
+  if (!familyKey && choice === AUTO && model && guess.noPreview) {
     return {
       length,
       level: "ok",
-      source: `LTX (${model.fileName})`,
+      source: `LTX (${shownName(model.fileName)})`,
       text:
         "LTX: no preview here (one frequency grid shared by t, h and w, time in seconds: see the README). " +
         "The node reports what it applies; python -m riflex inspect --family ltxv --frames N shows it beforehand.",
     };
   }
   if (!familyKey) {
-    const why = model ? `the preview cannot tell the family from ${model.fileName}` : "no model loader found upstream";
+    const why = model
+      ? `the preview cannot tell the family from ${shownName(model.fileName)}`
+      : "no model loader found upstream";
     return { length, level: "warn", source: why, text: "Choose the model in preview family to see the preview." };
   }
   const family = FAMILIES[familyKey];
@@ -209,7 +231,7 @@ function describe(node, parts) {
     : typed > 0
       ? "length from preview frames"
       : "no length found: twice the training length";
-  const familyFrom = choice === AUTO ? ` (${model.fileName})` : "";
+  const familyFrom = choice === AUTO ? ` (${shownName(model.fileName)})` : "";
   const settings = {};
   for (const name of SETTINGS) {
     const widget = findWidget(node, name);

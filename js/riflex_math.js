@@ -166,6 +166,9 @@ export const FAMILIES = {
 
 // Model file names -> family, most specific first. Only a guess for the preview: the node itself
 // resolves the family from the loaded model, and the preview says which file it guessed from.
+// A pattern is one RegExp, or a list of them that must match in that order ("wan2.2 ... 5b"):
+// none has an unbounded repeat (* + {n,}), so a guess is linear in the name, however crafted
+// (a shared workflow names its files; /a.*b/ on a 90 KB name took seconds, every refresh).
 export const FAMILY_FILE_PATTERNS = [
   [/hunyuan_?video_?1[._]?5|hunyuanvideo15|hyvideo_?1[._]?5/i, "hunyuan_video_15"],
   [/hunyuan_?video|skyreels/i, "hunyuan_video"],
@@ -176,18 +179,34 @@ export const FAMILY_FILE_PATTERNS = [
   [/cog_?video/i, "cogvideox"],
   [/cosmos.?predict.?2/i, "cosmos_predict2"],
   [/cosmos/i, "cosmos1"],
-  [/wan_?2[._]?2.*(ti2v|5b)/i, "wan22_5b"],
+  [[/wan_?2[._]?2/i, /ti2v|5b/i], "wan22_5b"],
   [/s2v/i, "wan_s2v"],
   [/humo/i, "wan_humo"],
-  [/wan.*animate|animate.*wan/i, "wan_animate"],
+  [[/wan/i, /animate/i], "wan_animate"],
+  [[/animate/i, /wan/i], "wan_animate"],
   [/wan/i, "wan21"],
 ];
 
+// File names are at most 255 bytes on every common file system; a longer "name" is not one.
+export const MAX_FILE_NAME = 255;
+
+// Does each part match, each after the end of the one before? One linear scan per part.
+function matchesInOrder(text, parts) {
+  let rest = text;
+  for (const part of parts) {
+    const found = part.exec(rest);
+    if (!found) return false;
+    rest = rest.slice(found.index + found[0].length);
+  }
+  return true;
+}
+
 export function familyFromFileName(fileName) {
   if (typeof fileName !== "string") return null;
-  const base = fileName.split(/[\\/]/).pop();
+  const slash = Math.max(fileName.lastIndexOf("/"), fileName.lastIndexOf("\\"));
+  const base = fileName.slice(slash + 1, slash + 1 + MAX_FILE_NAME);
   for (const [pattern, key] of FAMILY_FILE_PATTERNS) {
-    if (pattern.test(base) && key in FAMILIES) return key;
+    if (matchesInOrder(base, Array.isArray(pattern) ? pattern : [pattern]) && key in FAMILIES) return key;
   }
   return null;
 }

@@ -55,8 +55,13 @@ class RIFLExRepetitionCheck(io.ComfyNode):
             axis_freqs=spec.axis_freqs(0),
             temporal_patch=spec.temporal_patch,
         )
+        first_repeat = (
+            "none"
+            if report.first_repeat_frame is None
+            else f"frame {report.first_repeat_frame} (latent {report.first_repeat_latent})"
+        )
         text = (
-            f"{report.verdict}\nfirst repeat: frame {report.first_repeat_frame} (latent {report.first_repeat_latent}), "
+            f"{report.verdict}\nfirst repeat: {first_repeat}, "
             f"repetition {report.repetition_score:.3f}, motion {report.motion_score:.4f}"
             + (f", motion after/within training {report.motion_ratio:.2f}" if report.motion_ratio is not None else "")
             + (f", suggested k {report.suggested_k}" if report.suggested_k else "")

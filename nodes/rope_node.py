@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import math
-
 from comfy_api.latest import io
 
+from ..riflex.limits import LIMITS, settings_problem
 from ..riflex.methods import (
     DEFAULT_SAFETY_FACTOR,
     DEFAULT_TASR_SWITCH,
@@ -51,16 +50,16 @@ class RIFLExRoPE(io.ComfyNode):
                 io.Int.Input(
                     "k",
                     default=0,
-                    min=0,
-                    max=1024,  # LTX has hundreds of time components
+                    min=LIMITS["k"][0],
+                    max=LIMITS["k"][1],
                     tooltip="Which RoPE component (1 = fastest) causes the loop-back. 0 = the model's known value "
                     "(Wan 6, HunyuanVideo 4, CogVideoX 2, Cosmos 4/5; LTX: estimated). Used by riflex and loop.",
                 ),
                 io.Float.Input(
                     "s",
                     default=0.0,
-                    min=0.0,
-                    max=16.0,
+                    min=LIMITS["s"][0],
+                    max=LIMITS["s"][1],
                     step=0.05,
                     tooltip="How many times longer than training the video is. 0 = measured from the latent at "
                     "sampling time (recommended). Training-free quality holds up to about 2x; 3x needs fine-tuning.",
@@ -70,8 +69,8 @@ class RIFLExRoPE(io.ComfyNode):
                     optional=True,
                     **advanced(
                         default=0,
-                        min=0,
-                        max=4096,
+                        min=LIMITS["train_len"][0],
+                        max=LIMITS["train_len"][1],
                         tooltip="Training length in latent frames. 0 = the model's own (Wan 2.1: 21 = 81 frames, "
                         "Wan 2.2 5B: 31 = 121 frames, HunyuanVideo: 33 = 129 frames, ...: see the README). Change only "
                         "for fine-tunes or checkpoints trained longer (Kandinsky 5 10 s: 61).",
@@ -82,8 +81,8 @@ class RIFLExRoPE(io.ComfyNode):
                     optional=True,
                     **advanced(
                         default=DEFAULT_SAFETY_FACTOR,
-                        min=0.01,
-                        max=1.0,
+                        min=LIMITS["safety_factor"][0],
+                        max=LIMITS["safety_factor"][1],
                         step=0.01,
                         tooltip="riflex keeps the loop-causing component at this fraction of one turn over the "
                         "video, a margin against looping. 0.9 is the paper's value; allowed (0, 1].",
@@ -94,8 +93,8 @@ class RIFLExRoPE(io.ComfyNode):
                     optional=True,
                     **advanced(
                         default=DEFAULT_YARN_ALPHA,
-                        min=0.0,
-                        max=1024.0,
+                        min=LIMITS["yarn_alpha"][0],
+                        max=LIMITS["yarn_alpha"][1],
                         step=0.5,
                         tooltip="yarn only: components turning fewer times than this during training are fully "
                         "interpolated. Must be below yarn_beta. Default 1 (YaRN paper).",
@@ -106,8 +105,8 @@ class RIFLExRoPE(io.ComfyNode):
                     optional=True,
                     **advanced(
                         default=DEFAULT_YARN_BETA,
-                        min=0.0,
-                        max=1024.0,
+                        min=LIMITS["yarn_beta"][0],
+                        max=LIMITS["yarn_beta"][1],
                         step=0.5,
                         tooltip="yarn only: components turning more times than this during training are left "
                         "unchanged. Must be above yarn_alpha. Default 32 (YaRN paper).",
@@ -127,8 +126,8 @@ class RIFLExRoPE(io.ComfyNode):
                     optional=True,
                     **advanced(
                         default=DEFAULT_TASR_SWITCH,
-                        min=0.0,
-                        max=1.0,
+                        min=LIMITS["tasr_switch"][0],
+                        max=LIMITS["tasr_switch"][1],
                         step=0.05,
                         tooltip="tasr only: the fraction of the sampling schedule after which it moves from PI to "
                         "NTK. Default 0.5: half the steps lay out the clip, half refine it.",
@@ -146,6 +145,7 @@ class RIFLExRoPE(io.ComfyNode):
     @classmethod
     def validate_inputs(
         cls,
+        model=None,
         method="riflex",
         k=0,
         s=0.0,
@@ -156,32 +156,32 @@ class RIFLExRoPE(io.ComfyNode):
         axes="temporal",
         tasr_switch=DEFAULT_TASR_SWITCH,
     ) -> bool | str:
-        # Checks that need no model; the k range needs the model's d_t and is checked in execute.
-        # The advanced inputs are optional so API prompts written without them keep working.
-        # A missing required input is reported by ComfyUI itself; defaults here keep this
-        # function from failing on it with a TypeError instead.
-        if method not in METHODS:
-            return f"RIFLEx: method {method!r} is unknown; allowed: {', '.join(METHODS)}"
-        if not isinstance(k, int) or k < 0:
-            return f"RIFLEx: k = {k} is not allowed; use 0 (auto) or a component number 1..d_t/2"
-        if not (math.isfinite(s) and (s == 0 or s >= 1)):
-            return f"RIFLEx: s = {s} is not allowed; use 0 (auto, measured) or a finite factor >= 1"
-        if not isinstance(train_len, int) or train_len < 0:
-            return f"RIFLEx: train_len = {train_len} is not allowed; use 0 (the model's own) or a positive number of latent frames"
-        if not (math.isfinite(safety_factor) and 0 < safety_factor <= 1):
-            return f"RIFLEx: safety_factor = {safety_factor} is outside (0, 1]; the paper uses {DEFAULT_SAFETY_FACTOR}"
-        if not (math.isfinite(yarn_alpha) and math.isfinite(yarn_beta) and 0 <= yarn_alpha < yarn_beta):
+        # Taking an input here makes ComfyUI skip its own min/max and combo checks for it
+        # (execution.py), so every declared range is checked here, from riflex/limits.py like
+        # the schema. A linked input arrives as None (checked again in execute, with its value);
+        # the k range needs the model's d_t and is checked in execute. The advanced inputs are
+        # optional so API prompts written without them keep working; a missing required input
+        # is reported by ComfyUI itself (the defaults keep this from failing with a TypeError).
+        if model is not None:  # a link is None here: anything else was typed in place of one
+            shown = repr(model) if len(repr(model)) <= 60 else repr(model)[:57] + "..."
             return (
-                f"RIFLEx: yarn_alpha = {yarn_alpha} and yarn_beta = {yarn_beta} must satisfy 0 <= yarn_alpha < yarn_beta "
-                f"(defaults {DEFAULT_YARN_ALPHA} and {DEFAULT_YARN_BETA})"
+                f"RIFLEx: model got the value {shown}; model takes a link from a model loader's MODEL output "
+                "(UNETLoader, CheckpointLoaderSimple, ...)"
             )
-        if axes not in AXES:
-            return f"RIFLEx: axes {axes!r} is unknown; allowed: {', '.join(AXES)}"
-        if not (math.isfinite(tasr_switch) and 0 <= tasr_switch <= 1):
-            return f"RIFLEx: tasr_switch = {tasr_switch} is outside [0, 1] (default {DEFAULT_TASR_SWITCH})"
-        if method == "loop" and axes != "temporal":
-            return "RIFLEx: method loop is temporal only (a clip that ends where it began); use axes = temporal"
-        return True
+        problem = settings_problem(
+            dict(
+                method=method,
+                k=k,
+                s=s,
+                train_len=train_len,
+                safety_factor=safety_factor,
+                yarn_alpha=yarn_alpha,
+                yarn_beta=yarn_beta,
+                axes=axes,
+                tasr_switch=tasr_switch,
+            )
+        )
+        return problem or True
 
     @classmethod
     def execute(
@@ -197,6 +197,23 @@ class RIFLExRoPE(io.ComfyNode):
         axes="temporal",
         tasr_switch=DEFAULT_TASR_SWITCH,
     ) -> io.NodeOutput:
+        # values linked from other nodes reach no validation: the same checks, now with them
+        problem = settings_problem(
+            dict(
+                method=method,
+                k=k,
+                s=s,
+                train_len=train_len,
+                safety_factor=safety_factor,
+                yarn_alpha=yarn_alpha,
+                yarn_beta=yarn_beta,
+                axes=axes,
+                tasr_switch=tasr_switch,
+            ),
+            linked_none=False,
+        )
+        if problem:
+            raise ValueError(problem)
         resolved = resolve_model(model, train_len=train_len)
         settings = PatchSettings(method, k, s, safety_factor, yarn_alpha, yarn_beta, axes, tasr_switch)
         node_id = cls.hidden.unique_id if cls.hidden is not None else None

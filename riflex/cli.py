@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 
 # torch-free imports only: `run` must start without torch; the others import what they need
@@ -14,29 +15,81 @@ from .families import FAMILIES, get_family
 from .spec import RopeSpec
 
 
+def _number(text: str) -> int | float:
+    """An int, or a float where the text is one ("1e29", "nan"): the range checks then name the
+    flag and what it allows instead of argparse's "invalid int value" or a traceback later."""
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"RIFLEx: {text!r} is not a number") from None
+
+
+# what inspect accepts besides the node's settings (riflex/limits.py): wide enough for any
+# video DiT, narrow enough that the table stays finite and small
+INSPECT_RANGES = {
+    "theta": (1.0, 1e12),  # exclusive at 1: theta^(-2j/d) must fall
+    "dim": (2, 2048),
+    "temporal_compression": (1, 64),
+    "frames": (1, 10_000_000),
+    "test_len": (1, 10_000_000),
+}
+
+
+def _inspect_problem(args: argparse.Namespace) -> str | None:
+    from .limits import settings_problem
+
+    for name, (low, high) in INSPECT_RANGES.items():
+        value = getattr(args, name)
+        if value is None:
+            continue
+        flag = "--" + name.replace("_", "-")
+        if name == "theta":
+            if not (isinstance(value, (int, float)) and math.isfinite(value) and low < value <= high):
+                return (
+                    f"RIFLEx: {flag} {value} is not allowed; give the RoPE base, a finite number > 1 (at most {high:g})"
+                )
+        elif not (isinstance(value, int) and low <= value <= high) or (name == "dim" and value % 2):
+            what = "an even whole number" if name == "dim" else "a whole number"
+            return f"RIFLEx: {flag} {value} is not allowed; give {what} from {low} to {high}"
+    values = {
+        "method": args.method,
+        "k": args.k,
+        "s": args.s,
+        "train_len": args.train_len,
+        "safety_factor": args.safety_factor,
+        "yarn_alpha": args.yarn_alpha,
+        "yarn_beta": args.yarn_beta,
+    }
+    return settings_problem(values, flag=True)
+
+
 def _inspect_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("inspect", help="per-component table of the temporal RoPE before/after a method")
     model = p.add_argument_group("model (a family, or explicit values)")
     model.add_argument("--family", choices=list(FAMILIES), help="a known family: theta, d_t, training length, k")
-    model.add_argument("--theta", type=float, help="RoPE base b")
-    model.add_argument("--dim", type=int, help="temporal axis dim d_t")
-    model.add_argument("--train-len", type=int, default=0, help="training length in latent frames (0 = family's)")
-    model.add_argument("--temporal-compression", type=int, default=4, help="pixel frames per latent frame (VAE)")
+    model.add_argument("--theta", type=_number, help="RoPE base b")
+    model.add_argument("--dim", type=_number, help="temporal axis dim d_t")
+    model.add_argument("--train-len", type=_number, default=0, help="training length in latent frames (0 = family's)")
+    model.add_argument("--temporal-compression", type=_number, default=4, help="pixel frames per latent frame (VAE)")
     length = p.add_mutually_exclusive_group(required=True)
-    length.add_argument("--frames", type=int, help="video length in pixel frames")
-    length.add_argument("--test-len", type=int, help="video length in latent frames")
+    length.add_argument("--frames", type=_number, help="video length in pixel frames")
+    length.add_argument("--test-len", type=_number, help="video length in latent frames")
     p.add_argument("--method", choices=list(METHOD_NAMES), default="riflex")
-    p.add_argument("--k", type=int, default=0, help="intrinsic component, 1-indexed (0 = auto)")
-    p.add_argument("--s", type=float, default=0.0, help="extrapolation factor (0 = test/train)")
-    p.add_argument("--safety-factor", type=float, default=DEFAULT_SAFETY_FACTOR)
-    p.add_argument("--yarn-alpha", type=float, default=DEFAULT_YARN_ALPHA)
-    p.add_argument("--yarn-beta", type=float, default=DEFAULT_YARN_BETA)
+    p.add_argument("--k", type=_number, default=0, help="intrinsic component, 1-indexed (0 = auto)")
+    p.add_argument("--s", type=_number, default=0.0, help="extrapolation factor (0 = test/train)")
+    p.add_argument("--safety-factor", type=_number, default=DEFAULT_SAFETY_FACTOR)
+    p.add_argument("--yarn-alpha", type=_number, default=DEFAULT_YARN_ALPHA)
+    p.add_argument("--yarn-beta", type=_number, default=DEFAULT_YARN_BETA)
     decay = p.add_argument_group("attention decay (RIFLEx Attention Decay, UltraViCo)")
-    decay.add_argument("--alpha", type=float, default=0.9, help="factor beyond the window (default %(default)s)")
+    decay.add_argument("--alpha", type=_number, default=0.9, help="factor beyond the window (default %(default)s)")
     decay.add_argument(
-        "--window", type=float, default=0.0, help="latent frames left alone (0 = half the training length)"
+        "--window", type=_number, default=0.0, help="latent frames left alone (0 = half the training length)"
     )
-    decay.add_argument("--beta", type=float, default=0.6, help="factor in the harmonic bands (default %(default)s)")
+    decay.add_argument("--beta", type=_number, default=0.6, help="factor in the harmonic bands (default %(default)s)")
     decay.add_argument("--anchor", choices=("auto", "on", "off"), default="auto", help="first-frame anchor")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(run=_run_inspect)
@@ -59,8 +112,8 @@ def _check_video_parser(sub: argparse._SubParsersAction) -> None:
 
 def _run_check_video(args: argparse.Namespace) -> int:
     # Imported here: `inspect` needs neither numpy nor PyAV (video_io imports PyAV lazily too).
-    from .video_check import check_repetition
-    from .video_io import read_video_frames
+    from .video_check import check_settings, check_thumbnails
+    from .video_io import read_video_thumbnails
 
     theta, dim, temporal_compression, train_frames = args.theta, args.dim, args.temporal_compression, args.train_frames
     axis_freqs, temporal_patch = None, 1
@@ -75,9 +128,14 @@ def _run_check_video(args: argparse.Namespace) -> int:
         train_frames = family.train_frames if train_frames is None else train_frames
     if (theta is None) != (dim is None):
         raise ValueError("RIFLEx: give --theta and --dim together (or --family) to suggest k")
-    report = check_repetition(
-        read_video_frames(args.file),
-        temporal_compression=4 if temporal_compression is None else temporal_compression,
+    temporal_compression = 4 if temporal_compression is None else temporal_compression
+    if theta is not None and not (math.isfinite(theta) and 1 < theta <= INSPECT_RANGES["theta"][1]):
+        raise ValueError(f"RIFLEx: --theta {theta} is not allowed; give the RoPE base, a finite number > 1")
+    check_settings(temporal_compression, train_frames, theta, dim)  # before decoding a frame
+    # thumbnails as the file is decoded: memory flat in the clip's length
+    report = check_thumbnails(
+        read_video_thumbnails(args.file),
+        temporal_compression=temporal_compression,
         train_frames=train_frames,
         theta=theta,
         dim=dim,
@@ -100,6 +158,9 @@ def _run_inspect(args: argparse.Namespace) -> int:
     from .inspect_table import plan_to_dict, plan_to_text
     from .plan import plan_temporal
 
+    problem = _inspect_problem(args)
+    if problem:
+        raise ValueError(problem)
     if args.family:
         family = get_family(args.family)
         spec = family.spec(
@@ -161,35 +222,66 @@ def _run_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=_run_workflow)
 
 
+MAX_WORKFLOW_BYTES = 16 * 1024 * 1024  # an API workflow is a few KB; /dev/zero is not one
+MAX_RUN_FRAMES = 100_000
+
+
+def _frames_value(text: str, what: str) -> int:
+    try:
+        frames = int(text)
+    except ValueError:
+        frames = None
+    if frames is None or not 1 <= frames <= MAX_RUN_FRAMES:
+        raise ValueError(
+            f"RIFLEx: {what} {text!r} is not allowed; give a whole number of pixel frames 1..{MAX_RUN_FRAMES}"
+        )
+    return frames
+
+
 def _run_workflow(args: argparse.Namespace) -> int:
-    from .run_client import ComfyError, apply_overrides, run_prompt
+    import math
+
+    from .run_client import ComfyError, apply_overrides, check_workflow, parse_server, run_prompt, terminal_safe
+    from .workflow_api import WorkflowError, read_json
 
     try:
-        with open(args.workflow) as handle:
-            workflow = json.load(handle)
-    except (OSError, json.JSONDecodeError) as error:
-        print(f"RIFLEx: cannot read the workflow {args.workflow}: {error}", file=sys.stderr)
-        return 2
-    if "nodes" in workflow and "links" in workflow:
-        print("RIFLEx: this is a UI-format workflow; export it with Workflow > Export (API)", file=sys.stderr)
-        return 2
-    runs = [(None, args.set, args.frames, args.method)]
-    if args.sweep:
-        key, _, values = args.sweep.partition("=")
-        runs = []
-        for value in values.split(","):
-            if key == "method":
-                runs.append((value, args.set, args.frames, value))
-            elif key == "frames":
-                runs.append((value, args.set, int(value), args.method))
-            else:
-                runs.append((value, [*args.set, f"{key}={value}"], args.frames, args.method))
-    try:
-        for label, sets, frames, method in runs:
-            prompt = apply_overrides(workflow, sets, frames=frames, method=method)
+        if not (math.isfinite(args.timeout) and args.timeout > 0):
+            raise ValueError(f"RIFLEx: --timeout {args.timeout} is not allowed; give a number of seconds > 0")
+        if args.frames is not None:
+            _frames_value(str(args.frames), "--frames")
+        server = parse_server(args.server)
+        try:
+            workflow = read_json(args.workflow, MAX_WORKFLOW_BYTES)
+        except WorkflowError as error:
+            raise ComfyError(f"{error} (cannot read the workflow)", 2) from None
+        workflow = check_workflow(workflow, terminal_safe(args.workflow, 200))
+        runs = [(None, args.set, args.frames, args.method)]
+        if args.sweep:
+            key, sep, values = args.sweep.partition("=")
+            if not sep or not key or not values:
+                raise ValueError(
+                    f"RIFLEx: --sweep {args.sweep!r} is not KEY=V1,V2,...; KEY is method, frames or NODE.INPUT"
+                )
+            runs = []
+            for value in values.split(","):
+                if key == "method":
+                    if value not in METHOD_NAMES:
+                        raise ValueError(
+                            f"RIFLEx: --sweep method={value!r} is not a method; allowed: {', '.join(METHOD_NAMES)}"
+                        )
+                    runs.append((value, args.set, args.frames, value))
+                elif key == "frames":
+                    runs.append((value, args.set, _frames_value(value, "--sweep frames="), args.method))
+                else:
+                    runs.append((value, [*args.set, f"{key}={value}"], args.frames, args.method))
+        prompts = [
+            (label, apply_overrides(workflow, sets, frames=frames, method=method))
+            for label, sets, frames, method in runs
+        ]
+        for label, prompt in prompts:
             if label is not None:
-                print(f"{args.sweep.partition('=')[0]} = {label}:")
-            for line in run_prompt(args.server, prompt, timeout=args.timeout):
+                print(f"{terminal_safe(args.sweep.partition('=')[0], 80)} = {terminal_safe(label, 80)}:")
+            for line in run_prompt(server, prompt, timeout=args.timeout):
                 print(f"  {line}")
     except ComfyError as error:
         print(error, file=sys.stderr)
@@ -217,35 +309,55 @@ def _export_api_parser(sub: argparse._SubParsersAction) -> None:
 def _run_export_api(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from .workflow_api import WorkflowError, capture_node_inputs, dumps, export_dir, load_node_inputs
+    from .workflow_api import (
+        WorkflowError,
+        capture_node_inputs,
+        check_output_dir,
+        check_replaceable,
+        dumps,
+        export_dir,
+        is_snapshot,
+        load_node_inputs,
+        write_file,
+    )
 
     ui_dir = Path(args.ui_dir)
     api_dir = Path(args.out) if args.out else ui_dir / "api"
     snapshot = Path(args.node_inputs) if args.node_inputs else ui_dir / "schema" / "node_inputs.json"
     try:
+        if not ui_dir.is_dir():
+            raise WorkflowError(f"RIFLEx: {ui_dir} is not a folder; give the folder of the UI workflows")
+        check_output_dir(ui_dir, api_dir)
         if args.node_inputs_from:
+            check_replaceable(snapshot, is_snapshot)  # before asking any server
             snapshot.parent.mkdir(parents=True, exist_ok=True)
-            snapshot.write_text(dumps(capture_node_inputs(args.node_inputs_from, ui_dir)), encoding="utf-8")
+            write_file(snapshot, dumps(capture_node_inputs(args.node_inputs_from, ui_dir)), owned=is_snapshot)
             print(f"wrote {snapshot}")
         files = export_dir(ui_dir, api_dir, load_node_inputs(snapshot))
-    except (OSError, WorkflowError, json.JSONDecodeError) as error:
-        print(f"RIFLEx: export-api: {error}" if not str(error).startswith("RIFLEx") else error, file=sys.stderr)
-        return 2
-    stale = sorted(set(api_dir.glob("*.json")) - set(files)) if api_dir.is_dir() else []
-    differing = [path for path, text in files.items() if not path.exists() or path.read_text(encoding="utf-8") != text]
-    if args.check:
+        stale = sorted(set(api_dir.glob("*.json")) - set(files)) if api_dir.is_dir() else []
+        differing = [
+            path
+            for path, text in files.items()
+            if path.is_symlink() or not path.is_file() or path.read_text(encoding="utf-8") != text
+        ]
+        if args.check:
+            for path in differing:
+                print(f"out of date: {path}", file=sys.stderr)
+            for path in stale:
+                print(f"no UI workflow for: {path}", file=sys.stderr)
+            return 1 if differing or stale else 0
+        for path in differing:  # all refusals before the first write: never half an export
+            check_replaceable(path)
+        api_dir.mkdir(parents=True, exist_ok=True)
         for path in differing:
-            print(f"out of date: {path}", file=sys.stderr)
-        for path in stale:
-            print(f"no UI workflow for: {path}", file=sys.stderr)
-        return 1 if differing or stale else 0
-    api_dir.mkdir(parents=True, exist_ok=True)
-    for path in differing:
-        path.write_text(files[path], encoding="utf-8")
-        print(f"wrote {path}")
-    for path in stale:
-        path.unlink()
-        print(f"removed {path} (no UI workflow)")
+            write_file(path, files[path])
+            print(f"wrote {path}")
+    except (OSError, WorkflowError) as error:
+        message = str(error) if str(error).startswith("RIFLEx") else f"RIFLEx: export-api: {error}"
+        print(message, file=sys.stderr)
+        return 2
+    for path in stale:  # not deleted: export-api removes nothing, it may not have written it
+        print(f"no UI workflow for: {path} (left in place; delete it if it is an old API twin)")
     return 0
 
 

@@ -12,6 +12,7 @@ Everything here is numpy; only checking theta/dim and the optional k suggestion 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -27,7 +28,10 @@ __all__ = [
     "STATIC_MOTION",
     "RepetitionReport",
     "check_repetition",
+    "check_settings",
+    "check_thumbnails",
     "thumbnails",
+    "thumbnails_of_chunks",
 ]
 
 # Thumbnails are about this many pixels on each side: enough to see where things are, few
@@ -113,7 +117,32 @@ def thumbnails(frames: Any, side: int = THUMBNAIL_SIDE) -> np.ndarray:
     Python and no full-size float copy of the clip. Up to one block less than H and W is
     cropped from the bottom and right edges.
     """
-    frames = _validated(frames)
+    return _block_average(_validated(frames), side)
+
+
+def thumbnails_of_chunks(chunks: Iterable[Any], side: int = THUMBNAIL_SIDE, source: str = "the video") -> np.ndarray:
+    """thumbnails() of frames that arrive a few at a time ([n, H, W, C] chunks, e.g. as a file
+    is decoded): only the thumbnails are kept, so memory grows by h*w floats per frame, not by
+    the frames. Every chunk must have the size of the first."""
+    parts, first_shape, count = [], None, 0
+    for chunk in chunks:
+        array = _validated(chunk, min_frames=1)
+        if first_shape is None:
+            first_shape = array.shape[1:]
+        elif array.shape[1:] != first_shape:
+            raise ValueError(
+                f"RIFLEx: the frame size of {source} changes mid-stream ({first_shape} to {array.shape[1:]}); re-encode it"
+            )
+        parts.append(_block_average(array, side))
+        count += array.shape[0]
+    if count < 2:
+        raise ValueError(
+            f"RIFLEx: the video has {count} frame{'s' if count != 1 else ''} ({source}); repetition needs at least 2 frames"
+        )
+    return np.concatenate(parts)
+
+
+def _block_average(frames: np.ndarray, side: int) -> np.ndarray:
     count, height, width, channels = frames.shape
     block_h, block_w = max(1, height // side), max(1, width // side)
     rows, cols = height // block_h, width // block_w
@@ -154,6 +183,16 @@ def check_repetition(
     axis_freqs: the time axis' own frequencies where they are not theta^(-2(j-1)/d) (LTX);
     temporal_patch: latent frames per time position (CogVideoX 1.5: 2).
     """
+    check_settings(temporal_compression, train_frames, theta, dim)
+    return check_thumbnails(
+        thumbnails(frames), temporal_compression, train_frames, theta, dim, axis_freqs, temporal_patch
+    )
+
+
+def check_settings(
+    temporal_compression: int = 4, train_frames: int | None = None, theta: float | None = None, dim: int | None = None
+) -> None:
+    """Raise ValueError("RIFLEx: ...") for settings check_repetition cannot use, before any frame is read."""
     if int(temporal_compression) != temporal_compression or temporal_compression < 1:
         raise ValueError(
             f"RIFLEx: temporal_compression must be a whole number of pixel frames per latent frame >= 1, got {temporal_compression}"
@@ -164,7 +203,19 @@ def check_repetition(
         raise ValueError(f"RIFLEx: give both theta and dim to suggest k, or neither; got theta={theta}, dim={dim}")
     if theta is not None and dim is not None:
         axis_frequencies(theta, dim)  # rejects a bad theta or dim now, not only once a loop is found
-    thumbs = thumbnails(frames)
+
+
+def check_thumbnails(
+    thumbs: np.ndarray,
+    temporal_compression: int = 4,
+    train_frames: int | None = None,
+    theta: float | None = None,
+    dim: int | None = None,
+    axis_freqs=None,
+    temporal_patch: int = 1,
+) -> RepetitionReport:
+    """check_repetition on thumbnails already made (thumbnails, thumbnails_of_chunks)."""
+    check_settings(temporal_compression, train_frames, theta, dim)
     count = thumbs.shape[0]
 
     steps = _rms(np.diff(thumbs, axis=0))
@@ -284,7 +335,7 @@ def _distances(rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
     return np.sqrt(np.clip(squared, 0.0, None))
 
 
-def _validated(frames: Any) -> np.ndarray:
+def _validated(frames: Any, min_frames: int = 2) -> np.ndarray:
     array = np.asarray(frames)
     if array.ndim != 4:
         raise ValueError(
@@ -292,7 +343,7 @@ def _validated(frames: Any) -> np.ndarray:
         )
     if array.size == 0:
         raise ValueError(f"RIFLEx: the video is empty (shape {tuple(array.shape)}); give at least 2 frames")
-    if array.shape[0] < 2:
+    if array.shape[0] < min_frames:
         raise ValueError(f"RIFLEx: the video has {array.shape[0]} frame; repetition needs at least 2 frames")
     if array.shape[3] not in (1, 3):
         raise ValueError(f"RIFLEx: video frames must have 1 or 3 channels, got {array.shape[3]}")

@@ -17,8 +17,12 @@ through; a widget turned into a linked input takes the link.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import tempfile
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -134,65 +138,159 @@ class WorkflowError(ValueError):
     pass
 
 
-def _links(workflow: dict) -> dict[int, tuple[int, int, int, int, str]]:
-    links = {}
-    for link in workflow.get("links", []):
-        if isinstance(link, dict):  # the newer serialisation
-            links[link["id"]] = (
-                link["origin_id"],
-                link["origin_slot"],
-                link["target_id"],
-                link["target_slot"],
-                link["type"],
+def _is_id(value: Any) -> bool:
+    return (isinstance(value, int) and not isinstance(value, bool)) or (isinstance(value, str) and value != "")
+
+
+def _is_slot(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _id_order(node_id: str) -> tuple:
+    return (0, int(node_id), "") if node_id.isdigit() else (1, 0, node_id)
+
+
+def _checked_nodes(workflow: dict, source: str) -> dict[str, dict]:
+    """{str(node id): node}, every node checked for the fields the conversion reads, so a
+    damaged or hand-made file is a WorkflowError naming the node, never a traceback."""
+    raw_nodes = workflow["nodes"]
+    if not isinstance(raw_nodes, list):
+        raise WorkflowError(f"RIFLEx: {source}: nodes is a {type(raw_nodes).__name__}; expected a list of nodes")
+    nodes: dict[str, dict] = {}
+    for position, node in enumerate(raw_nodes):
+        if not isinstance(node, dict):
+            raise WorkflowError(
+                f"RIFLEx: {source}: nodes[{position}] is {_kind(node)}; expected an object with id, type and inputs"
             )
+        node_id = node.get("id")
+        if not _is_id(node_id):
+            raise WorkflowError(
+                f"RIFLEx: {source}: nodes[{position}] has id {_short(node_id)}; expected a number or a non-empty text"
+            )
+        where = f"{source}: node {_short(node_id)}"
+        if str(node_id) in nodes:
+            raise WorkflowError(f"RIFLEx: {where}: the id is used by two nodes; every node needs its own id")
+        if not isinstance(node.get("type"), str) or not node["type"]:
+            raise WorkflowError(f"RIFLEx: {where}: type is {_kind(node.get('type'))}; expected the node's class name")
+        if not _is_slot(node.get("mode", 0)):
+            raise WorkflowError(
+                f"RIFLEx: {where}: mode is {_short(node.get('mode'))}; expected 0, 2 (muted) or 4 (bypassed)"
+            )
+        inputs = node.get("inputs", [])
+        if not isinstance(inputs, list):
+            raise WorkflowError(f"RIFLEx: {where}: inputs is {_kind(inputs)}; expected a list of input sockets")
+        for slot, inp in enumerate(inputs):
+            if not (isinstance(inp, dict) and isinstance(inp.get("name"), str)):
+                raise WorkflowError(f"RIFLEx: {where}: input {slot} is {_kind(inp)}; expected a socket with a name")
+            if inp.get("link") is not None and not _is_slot(inp["link"]):
+                raise WorkflowError(
+                    f"RIFLEx: {where}: input {inp['name']!r} has link {_short(inp['link'])}; expected a link id or null"
+                )
+            widget = inp.get("widget")
+            if widget is not None and not (isinstance(widget, dict) and isinstance(widget.get("name"), str)):
+                raise WorkflowError(f"RIFLEx: {where}: input {inp['name']!r} has a widget without a name")
+        values = node.get("widgets_values")
+        if values is not None and not isinstance(values, (list, dict)):
+            raise WorkflowError(f"RIFLEx: {where}: widgets_values is {_kind(values)}; expected a list or an object")
+        if node.get("title") is not None and not isinstance(node["title"], str):
+            raise WorkflowError(f"RIFLEx: {where}: title is {_kind(node['title'])}; expected a text")
+        nodes[str(node_id)] = node
+    return nodes
+
+
+def _links(workflow: dict, nodes: dict[str, dict], source: str) -> dict[int, tuple[str, int, str]]:
+    """{link id: (origin node id, origin slot, type)}, every link checked."""
+    raw_links = workflow["links"]
+    if not isinstance(raw_links, list):
+        raise WorkflowError(f"RIFLEx: {source}: links is {_kind(raw_links)}; expected a list of links")
+    links = {}
+    for position, link in enumerate(raw_links):
+        if isinstance(link, dict):  # the newer serialisation
+            fields = [link.get(key) for key in ("id", "origin_id", "origin_slot", "target_id", "target_slot", "type")]
+        elif isinstance(link, list) and len(link) >= 6:
+            fields = link[:6]
         else:
-            link_id, origin_id, origin_slot, target_id, target_slot, link_type = link[:6]
-            links[link_id] = (origin_id, origin_slot, target_id, target_slot, link_type)
+            raise WorkflowError(
+                f"RIFLEx: {source}: links[{position}] is {_kind(link)}; expected "
+                "[id, origin node, origin slot, target node, target slot, type]"
+            )
+        link_id, origin_id, origin_slot, _, _, link_type = fields
+        if not (
+            _is_slot(link_id) and _is_id(origin_id) and _is_slot(origin_slot) and isinstance(link_type, (str, int))
+        ):
+            raise WorkflowError(
+                f"RIFLEx: {source}: links[{position}] = {_short(link)} is malformed; expected "
+                "[id, origin node, origin slot, target node, target slot, type]"
+            )
+        if str(origin_id) not in nodes:
+            raise WorkflowError(
+                f"RIFLEx: {source}: link {link_id} comes from node {_short(origin_id)}, which is not in the workflow"
+            )
+        links[link_id] = (str(origin_id), origin_slot, str(link_type))
     return links
+
+
+def _kind(value: Any) -> str:
+    name = type(value).__name__
+    return "null" if value is None else f"{'an' if name[0] in 'aeiou' else 'a'} {name} ({_short(value)})"
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _matches(input_type: str, wanted: str) -> bool:
     return input_type == wanted or "*" in (input_type, wanted)
 
 
-def _resolve(link_id: int, nodes: dict, links: dict, seen: frozenset = frozenset()) -> list | None:
-    """[origin node id, output slot] a link really carries, through bypassed nodes; None when
-    it comes from a muted node or a bypassed one with no input of its type."""
-    if link_id in seen:
-        raise WorkflowError(f"RIFLEx: link {link_id} loops back on itself through bypassed nodes")
-    if link_id not in links:
-        raise WorkflowError(f"RIFLEx: link {link_id} is used by a node but missing from the workflow's links")
-    origin_id, origin_slot, _, _, link_type = links[link_id]
-    origin = nodes[origin_id]
-    mode = origin.get("mode", 0)
-    if mode == MODE_NEVER:
-        return None
-    if mode == MODE_BYPASS:
+def _resolve(link_id: int, nodes: dict[str, dict], links: dict) -> list | None:
+    """[origin node id, output slot] a link really carries, through bypassed nodes and
+    reroutes; None when it comes from a muted node or a bypassed one with no input of its type.
+    A loop, not recursion: a chain of thousands of bypassed nodes is a valid graph."""
+    seen = set()
+    while True:
+        if link_id in seen:
+            raise WorkflowError(f"RIFLEx: link {link_id} loops back on itself through bypassed nodes")
+        if link_id not in links:
+            raise WorkflowError(f"RIFLEx: link {link_id} is used by a node but missing from the workflow's links")
+        seen.add(link_id)
+        origin_id, origin_slot, link_type = links[link_id]
+        origin = nodes[origin_id]
+        mode = origin.get("mode", 0)
         inputs = origin.get("inputs", [])
-        index = -1
-        if origin_slot < len(inputs) and _matches(inputs[origin_slot]["type"], link_type):
-            index = origin_slot
-        else:
-            index = next((i for i, inp in enumerate(inputs) if _matches(inp["type"], link_type)), -1)
-        if index == -1 or inputs[index].get("link") is None:
+        if mode == MODE_NEVER:
             return None
-        return _resolve(inputs[index]["link"], nodes, links, seen | {link_id})
-    if origin["type"] == "Reroute":
-        (inp,) = origin.get("inputs", [])
-        return None if inp.get("link") is None else _resolve(inp["link"], nodes, links, seen | {link_id})
-    return [str(origin_id), origin_slot]
+        if mode == MODE_BYPASS:
+            index = -1
+            if origin_slot < len(inputs) and _matches(str(inputs[origin_slot].get("type")), link_type):
+                index = origin_slot
+            else:
+                index = next((i for i, inp in enumerate(inputs) if _matches(str(inp.get("type")), link_type)), -1)
+            if index == -1 or inputs[index].get("link") is None:
+                return None
+            link_id = inputs[index]["link"]
+        elif origin["type"] == "Reroute":
+            if len(inputs) != 1:
+                raise WorkflowError(f"RIFLEx: reroute node {origin_id} has {len(inputs)} inputs; expected one")
+            if inputs[0].get("link") is None:
+                return None
+            link_id = inputs[0]["link"]
+        else:
+            return [origin_id, origin_slot]
 
 
 def convert_workflow(workflow: dict, node_inputs: dict[str, dict], source: str = "workflow") -> dict:
     """The API-format prompt of a UI-format workflow. Raises WorkflowError naming the node."""
-    if "nodes" not in workflow or "links" not in workflow:
-        raise WorkflowError(f"RIFLEx: {source} is not a UI-format workflow (no nodes and links)")
-    if workflow.get("definitions", {}).get("subgraphs"):
+    if not isinstance(workflow, dict) or "nodes" not in workflow or "links" not in workflow:
+        raise WorkflowError(f"RIFLEx: {source} is not a UI-format workflow (an object with nodes and links)")
+    definitions = workflow.get("definitions")
+    if isinstance(definitions, dict) and definitions.get("subgraphs"):
         raise WorkflowError(f"RIFLEx: {source} has subgraphs; unpack them (right click > Unpack Subgraph) first")
-    nodes = {node["id"]: node for node in workflow["nodes"]}
-    links = _links(workflow)
+    nodes = _checked_nodes(workflow, source)
+    links = _links(workflow, nodes, source)
     prompt: dict[str, dict] = {}
-    for node_id in sorted(nodes, key=int):
+    for node_id in sorted(nodes, key=_id_order):
         node = nodes[node_id]
         class_type = node["type"]
         if (
@@ -205,7 +303,7 @@ def convert_workflow(workflow: dict, node_inputs: dict[str, dict], source: str =
         if class_type == "PrimitiveNode":
             raise WorkflowError(f"RIFLEx: {where}: primitive nodes are not supported; type the value into the widget")
         entry = node_inputs.get(class_type)
-        if entry is None:
+        if not isinstance(entry, dict):
             raise WorkflowError(
                 f"RIFLEx: {where}: no entry in the node-inputs snapshot; refresh it with "
                 "`python -m riflex export-api --node-inputs-from http://127.0.0.1:8188`"
@@ -230,10 +328,15 @@ def convert_workflow(workflow: dict, node_inputs: dict[str, dict], source: str =
                     inputs[name] = value
         for inp in node.get("inputs", []):
             if inp.get("link") is not None:
-                source_output = _resolve(inp["link"], nodes, links)
+                try:
+                    source_output = _resolve(inp["link"], nodes, links)
+                except WorkflowError as error:
+                    raise WorkflowError(
+                        f"RIFLEx: {where}: input {inp['name']!r}: {str(error).removeprefix('RIFLEx: ')}"
+                    ) from None
                 if source_output is not None:
                     inputs[inp["name"]] = source_output
-        prompt[str(node_id)] = {
+        prompt[node_id] = {
             "inputs": inputs,
             "class_type": class_type,
             "_meta": {"title": node.get("title") or entry["display_name"]},
@@ -245,18 +348,144 @@ def dumps(data: Any) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
+# A workflow is a few hundred KB; a file far larger, or nested far deeper than a graph nests,
+# is not one (and /dev/zero or a 1 GB file must not be read whole).
+MAX_JSON_BYTES = 64 * 1024 * 1024
+MAX_JSON_DEPTH = 64
+
+
+def parse_json(data: bytes, source: str) -> Any:
+    """JSON from bytes, every failure a WorkflowError naming `source`."""
+    try:
+        value = json.loads(data.decode("utf-8"))
+    except UnicodeDecodeError as error:
+        raise WorkflowError(f"RIFLEx: {source} is not UTF-8 text ({error.reason} at byte {error.start})") from None
+    except json.JSONDecodeError as error:
+        raise WorkflowError(f"RIFLEx: {source} is not JSON ({error})") from None
+    except RecursionError:
+        raise WorkflowError(f"RIFLEx: {source} is nested too deeply to be a workflow") from None
+    if _depth_exceeds(value, MAX_JSON_DEPTH):
+        raise WorkflowError(
+            f"RIFLEx: {source} is nested more than {MAX_JSON_DEPTH} levels deep; a workflow nests a few levels"
+        )
+    return value
+
+
+def read_json(path: Path | str, max_bytes: int = MAX_JSON_BYTES) -> Any:
+    """A JSON file, read up to max_bytes (a larger file, a device or a folder is refused by
+    name); every failure a WorkflowError naming the file."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(max_bytes + 1)
+    except OSError as error:
+        raise WorkflowError(f"RIFLEx: cannot read {path}: {error.strerror or error}") from None
+    if len(data) > max_bytes:
+        raise WorkflowError(
+            f"RIFLEx: {path} is larger than {max_bytes // (1024 * 1024)} MiB; a workflow is far smaller"
+        )
+    return parse_json(data, str(path))
+
+
+def _depth_exceeds(value: Any, limit: int) -> bool:
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (dict, list)):
+            if depth > limit:
+                return True
+            stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return False
+
+
 def load_node_inputs(path: Path) -> dict[str, dict]:
-    return json.loads(Path(path).read_text(encoding="utf-8"))["nodes"]
+    snapshot = read_json(path)
+    nodes = snapshot.get("nodes") if isinstance(snapshot, dict) else None
+    if not isinstance(nodes, dict) or not all(
+        isinstance(entry, dict)
+        and isinstance(entry.get("widgets"), list)
+        and isinstance(entry.get("editor_only"), list)
+        and isinstance(entry.get("display_name", ""), str)
+        for entry in nodes.values()
+    ):
+        raise WorkflowError(
+            f'RIFLEx: {path} is not a node-inputs snapshot ({{"nodes": {{type: {{widgets, editor_only}}}}}}); '
+            "capture one with --node-inputs-from URL"
+        )
+    return nodes
 
 
 def export_dir(ui_dir: Path, api_dir: Path, node_inputs: dict[str, dict]) -> dict[Path, str]:
     """{API file: its text} for every UI workflow (*.json) directly in ui_dir."""
     return {
-        api_dir / path.name: dumps(
-            convert_workflow(json.loads(path.read_text(encoding="utf-8")), node_inputs, path.name)
-        )
-        for path in sorted(Path(ui_dir).glob("*.json"))
+        api_dir / path.name: dumps(convert_workflow(read_json(path), node_inputs, path.name))
+        for path in _workflow_files(ui_dir)
     }
+
+
+def _workflow_files(ui_dir: Path) -> list[Path]:
+    return [path for path in sorted(Path(ui_dir).glob("*.json")) if path.is_file()]
+
+
+def is_api_prompt(value: Any) -> bool:
+    """An API-format prompt: {node id: {"class_type": ..., "inputs": {...}}} (what export writes)."""
+    return isinstance(value, dict) and all(
+        isinstance(node, dict) and isinstance(node.get("class_type"), str) and isinstance(node.get("inputs", {}), dict)
+        for node in value.values()
+    )
+
+
+def check_output_dir(ui_dir: Path, api_dir: Path) -> None:
+    """Refuse an output folder that is the input folder (the UI files would be replaced)."""
+    ui_dir, api_dir = Path(ui_dir), Path(api_dir)
+    if ui_dir.resolve() == api_dir.resolve() or (api_dir.exists() and ui_dir.exists() and api_dir.samefile(ui_dir)):
+        raise WorkflowError(
+            f"RIFLEx: --out {api_dir} is the folder of the UI workflows ({ui_dir}); writing there would replace them "
+            "with their API versions; give another folder (default UI_DIR/api)"
+        )
+
+
+def is_snapshot(value: Any) -> bool:
+    return isinstance(value, dict) and isinstance(value.get("nodes"), dict)
+
+
+def check_replaceable(path: Path, owned: Callable[[Any], bool] = is_api_prompt) -> None:
+    """Refuse to write `path` unless it is missing or a file of the kind export writes (`owned`:
+    an API-format prompt, or a snapshot): a symbolic link (it could lead out of the output
+    folder), a folder, or any other file (a UI workflow, anything else) is someone else's."""
+    if path.is_symlink():
+        raise WorkflowError(
+            f"RIFLEx: {path} is a symbolic link; export-api does not write through links (remove it, or give another --out)"
+        )
+    if not path.exists():
+        return
+    if not path.is_file():
+        raise WorkflowError(
+            f"RIFLEx: {path} exists and is not a file; export-api writes files only (give another --out)"
+        )
+    try:
+        current = read_json(path)
+    except WorkflowError:
+        current = None
+    if not owned(current):
+        what = "an API-format workflow" if owned is is_api_prompt else "a node-inputs snapshot"
+        raise WorkflowError(
+            f"RIFLEx: {path} exists and is not {what}; export-api replaces only files of its own kind "
+            "(move it, or give another path)"
+        )
+
+
+def write_file(path: Path, text: str, owned: Callable[[Any], bool] = is_api_prompt) -> None:
+    """Write through a new file renamed over `path`: a link put there meanwhile is replaced, not followed."""
+    check_replaceable(path, owned)
+    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
 
 
 def capture_node_inputs(servers: list[str], ui_dir: Path) -> dict:
@@ -265,15 +494,20 @@ def capture_node_inputs(servers: list[str], ui_dir: Path) -> dict:
     oldest supported ComfyUI first, so the API files run on every version; a later one supplies
     only the node types the older ones lack)."""
     used = set()
-    for path in sorted(Path(ui_dir).glob("*.json")):
-        used |= {node["type"] for node in json.loads(path.read_text(encoding="utf-8"))["nodes"]} - EDITOR_ONLY_NODES
+    for path in _workflow_files(ui_dir):
+        workflow = read_json(path)
+        if not isinstance(workflow, dict) or "nodes" not in workflow or "links" not in workflow:
+            raise WorkflowError(f"RIFLEx: {path} is not a UI-format workflow (an object with nodes and links)")
+        used |= {node["type"] for node in _checked_nodes(workflow, path.name).values()} - EDITOR_ONLY_NODES
     entries: dict[str, dict] = {}
     versions = []
     for server in servers:
-        with urllib.request.urlopen(server.rstrip("/") + "/object_info", timeout=60) as response:
-            object_info = json.loads(response.read())
-        with urllib.request.urlopen(server.rstrip("/") + "/system_stats", timeout=60) as response:
-            version = json.loads(response.read()).get("system", {}).get("comfyui_version", "unknown")
+        object_info = _get_json(server, "/object_info")
+        stats = _get_json(server, "/system_stats")
+        system = stats.get("system") if isinstance(stats, dict) else None
+        version = str(system.get("comfyui_version", "unknown")) if isinstance(system, dict) else "unknown"
+        if not isinstance(object_info, dict) or not all(isinstance(v, dict) for v in object_info.values()):
+            raise WorkflowError(f"RIFLEx: {server}/object_info is not ComfyUI's node list (an object of node types)")
         taken = sorted((used - set(entries)) & set(object_info))
         entries.update({class_type: node_inputs_entry(object_info[class_type]) for class_type in taken})
         versions.append(f"ComfyUI {version} ({len(taken)} node types)")
@@ -290,3 +524,14 @@ def capture_node_inputs(servers: list[str], ui_dir: Path) -> dict:
         "captured_from": versions,
         "nodes": dict(sorted(entries.items())),
     }
+
+
+def _get_json(server: str, route: str) -> Any:
+    url = server.rstrip("/") + route
+    if not url.startswith(("http://", "https://")):
+        raise WorkflowError(f"RIFLEx: --node-inputs-from {server!r} is not an http:// or https:// address")
+    with urllib.request.urlopen(url, timeout=60) as response:
+        data = response.read(MAX_JSON_BYTES + 1)
+    if len(data) > MAX_JSON_BYTES:
+        raise WorkflowError(f"RIFLEx: {url} sent more than {MAX_JSON_BYTES // (1024 * 1024)} MiB; not ComfyUI's reply")
+    return parse_json(data, url)

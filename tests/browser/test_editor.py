@@ -324,3 +324,60 @@ def test_method_switch_in_the_vue_node_renderer(page):
         page.screenshot("07_vue_nodes_yarn")
     finally:
         page.js("() => app.extensionManager.setting.set('Comfy.VueNodes.Enabled', false)")
+
+
+# A shared workflow may name any "file"; the preview guesses the family from it every refresh.
+ADVERSARIAL_NAMES = {
+    "wan22": "wan22" * 20_000,
+    "wan": "wan" * 34_000,
+    "animate": "animate" * 15_000,
+    "w": "w" * 100_000,
+}
+
+
+def test_family_guessing_is_linear_in_the_browser(page):
+    timings = page.js(
+        """async (names) => {
+            const { familyFromFileName } = await import('/extensions/ComfyUI-RIFLEx/riflex_math.js');
+            const out = {};
+            for (const [what, name] of Object.entries(names)) {
+                familyFromFileName(name);
+                const start = performance.now();
+                for (let i = 0; i < 20; i++) familyFromFileName(name);
+                out[what] = [(performance.now() - start) / 20, name.length];
+            }
+            return out;
+        }""",
+        ADVERSARIAL_NAMES,
+    )
+    for what, (each_ms, length) in timings.items():
+        assert length >= 100_000
+        assert each_ms < 10, f"{what}: {each_ms:.2f} ms per guess"
+
+
+def test_a_huge_model_name_does_not_stall_the_editor(page):
+    ids = page.js("length => riflexTest.buildTinyGraph(length)", 241)
+    rope, loader = ids["rope"], ids["loader"]
+    page.js("([id, v]) => riflexTest.setWidget(id, 'unet_name', v)", [loader, "wan" * 34_000])
+    shown = wait_for(
+        lambda: (p := page.js("id => riflexTest.preview(id)", rope))["source"].startswith("Wan 2.1") and p,
+        what="the preview of the huge name",
+        editor=page,
+    )
+    assert len(shown["source"]) < 300  # the name is shown cut short, not 100 KB of it
+    # the page stays responsive over several preview refreshes (every 250 ms): no timer fires late
+    worst_gap_ms = page.js(
+        """() => new Promise((done) => {
+            const end = performance.now() + 2000;
+            let last = performance.now(), worst = 0;
+            const tick = () => {
+                const now = performance.now();
+                worst = Math.max(worst, now - last);
+                last = now;
+                if (now < end) setTimeout(tick, 10); else done(worst);
+            };
+            setTimeout(tick, 10);
+        })"""
+    )
+    assert worst_gap_ms < 500, f"the page stalled for {worst_gap_ms:.0f} ms"
+    page.js("([id, v]) => riflexTest.setWidget(id, 'unet_name', v)", [loader, "riflex_tiny_wan21.safetensors"])

@@ -173,3 +173,51 @@ test("model file names -> family", () => {
   for (const key of Object.keys(FAMILIES)) assert.ok(guessable.has(key), `no file-name pattern for ${key}`);
   assert.equal(familyFromFileName(undefined), null);
 });
+
+// A shared workflow can name any "file": guessing must stay linear (no pattern with an unbounded
+// repeat, the name capped), or a 90 KB name stalls the editor on every preview refresh.
+const ADVERSARIAL_NAMES = {
+  "wan22 repeated (was /wan_?2[._]?2.*(ti2v|5b)/)": "wan22".repeat(20_000),
+  "wan_2.2 repeated": "wan_2.2".repeat(15_000),
+  "wan repeated (was /wan.*animate|animate.*wan/)": "wan".repeat(34_000),
+  "animate repeated": "animate".repeat(15_000),
+  "cosmos repeated": "cosmos_".repeat(15_000),
+  "cog_video repeated": "cog_video_x_".repeat(9_000),
+  "hunyuan repeated": "hunyuan_video_1".repeat(7_000),
+  "one long run": "w".repeat(100_000),
+  "folders then a name": "wan/".repeat(25_000) + "wan2.1_t2v.safetensors",
+  "backslash folders": "wan22\\".repeat(17_000) + "x.safetensors",
+};
+
+test("family guessing is linear: 100 KB adversarial names take well under 10 ms", () => {
+  for (const [what, name] of Object.entries(ADVERSARIAL_NAMES)) {
+    assert.ok(name.length >= 100_000, `${what}: ${name.length} characters`);
+    familyFromFileName(name); // warm up the JIT
+    const runs = 20;
+    const start = performance.now();
+    for (let i = 0; i < runs; i++) familyFromFileName(name);
+    const each = (performance.now() - start) / runs;
+    assert.ok(each < 10, `${what}: ${each.toFixed(2)} ms per guess`);
+  }
+});
+
+test("no file-name pattern has an unbounded repeat", () => {
+  for (const [pattern, key] of FAMILY_FILE_PATTERNS) {
+    for (const part of Array.isArray(pattern) ? pattern : [pattern]) {
+      assert.ok(part instanceof RegExp, key);
+      assert.doesNotMatch(part.source, /[*+]|\{\d+,\}/, `${key}: ${part.source}`);
+    }
+  }
+});
+
+test("patterns in order: the parts must come one after the other", () => {
+  assert.equal(familyFromFileName("wan2.2_ti2v_5B.safetensors"), "wan22_5b");
+  assert.equal(familyFromFileName("5b_wan2.2_t2v.safetensors"), "wan21"); // 5b before wan2.2: not the 5B
+  assert.equal(familyFromFileName("animate_wan_14B.safetensors"), "wan_animate");
+  assert.equal(familyFromFileName("wananimate.safetensors"), "wan_animate");
+  assert.equal(familyFromFileName("wanimate.safetensors"), "wan21"); // "wan" and "animate" overlap: not in order
+  // the base name decides, capped at a file name's length: a folder named like a family does not
+  assert.equal(familyFromFileName("wan2.2_ti2v/flux1-dev.safetensors"), null);
+  assert.equal(familyFromFileName("x".repeat(300) + "wan.safetensors"), null); // past 255 characters
+  assert.equal(familyFromFileName("C:\\models\\wan2.1_t2v.safetensors"), "wan21");
+});

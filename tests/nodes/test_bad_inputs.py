@@ -14,6 +14,8 @@ from comfy_host import PromptRejected
 from conftest import execution_error, run_ok
 from prompts import RIFLEX_DEFAULTS, video_prompt
 
+from riflex.limits import LIMITS
+
 pytestmark = pytest.mark.comfyui
 
 # --- rejected by validation: (id, RIFLEx inputs, input named, text expected in the error) ----
@@ -24,9 +26,9 @@ REJECTED = [
     ("s-inf", {"s": float("inf")}, "s", "RIFLEx: s = inf is not allowed"),
     ("k-negative", {"k": -1}, "k", "RIFLEx: k = -1 is not allowed; use 0 (auto) or a component number"),
     ("k-not-a-number", {"k": "six"}, "k", "Failed to convert an input value to a INT value"),
-    ("safety-zero", {"safety_factor": 0.0}, "safety_factor", "RIFLEx: safety_factor = 0.0 is outside (0, 1]"),
-    ("safety-negative", {"safety_factor": -0.1}, "safety_factor", "RIFLEx: safety_factor = -0.1 is outside (0, 1]"),
-    ("safety-above-1", {"safety_factor": 1.5}, "safety_factor", "RIFLEx: safety_factor = 1.5 is outside (0, 1]"),
+    ("safety-zero", {"safety_factor": 0.0}, "safety_factor", "RIFLEx: safety_factor = 0.0 is outside [0.01, 1]"),
+    ("safety-negative", {"safety_factor": -0.1}, "safety_factor", "RIFLEx: safety_factor = -0.1 is outside [0.01, 1]"),
+    ("safety-above-1", {"safety_factor": 1.5}, "safety_factor", "RIFLEx: safety_factor = 1.5 is outside [0.01, 1]"),
     (
         "yarn-alpha-above-beta",
         {"yarn_alpha": 40.0},
@@ -68,6 +70,67 @@ REJECTED = [
     ("loop-spatial", {"method": "loop", "axes": "spatial"}, "method", "RIFLEx: method loop is temporal only"),
 ]
 
+# --- past the schema's declared min/max: ComfyUI leaves every input validate_inputs takes to it,
+# so each range is checked there (riflex/limits.py, the schema's own numbers) ---------------------
+S_RANGE = "is not allowed; use 0 (auto, measured) or a finite factor >= 1 (at most 16)"
+TRAIN_RANGE = "is not allowed; use 0 (the model's own) or a positive number of latent frames up to 4096"
+YARN_RANGE = "must satisfy 0 <= yarn_alpha < yarn_beta <= 1024"
+REJECTED += [
+    ("s-above-max", {"s": 17.0}, "s", f"RIFLEx: s = 17.0 {S_RANGE}"),
+    ("s-1e308", {"s": 1e308}, "s", f"RIFLEx: s = 1e+308 {S_RANGE}"),
+    ("s-just-above-max", {"s": 16.000001}, "s", f"RIFLEx: s = 16.000001 {S_RANGE}"),
+    ("train-len-2-63", {"train_len": 2**63}, "train_len", f"RIFLEx: train_len = 9223372036854775808 {TRAIN_RANGE}"),
+    ("train-len-1e30", {"train_len": 10**30}, "train_len", f"RIFLEx: train_len = {10**30} {TRAIN_RANGE}"),
+    ("train-len-above-max", {"train_len": 4097}, "train_len", f"RIFLEx: train_len = 4097 {TRAIN_RANGE}"),
+    (
+        "safety-1e-300",
+        {"safety_factor": 1e-300},
+        "safety_factor",
+        "RIFLEx: safety_factor = 1e-300 is outside [0.01, 1]",
+    ),
+    (
+        "safety-denormal",
+        {"safety_factor": 5e-324},
+        "safety_factor",
+        "RIFLEx: safety_factor = 5e-324 is outside [0.01, 1]",
+    ),
+    (
+        "safety-below-min",
+        {"safety_factor": 0.005},
+        "safety_factor",
+        "RIFLEx: safety_factor = 0.005 is outside [0.01, 1]",
+    ),
+    ("k-above-max", {"k": 1025}, "k", "RIFLEx: k = 1025 is not allowed; use 0 (auto) or a component number 1..d_t/2"),
+    ("k-2-70", {"k": 2**70}, "k", f"RIFLEx: k = {2**70} is not allowed"),
+    ("yarn-beta-above-max", {"yarn_beta": 2000.0}, "yarn_beta", f"yarn_beta = 2000.0 {YARN_RANGE}"),
+    ("yarn-both-huge", {"yarn_alpha": 1e300, "yarn_beta": 1e308}, "yarn_alpha", YARN_RANGE),
+    ("tasr-switch-negative", {"tasr_switch": -0.1}, "tasr_switch", "RIFLEx: tasr_switch = -0.1 is outside [0, 1]"),
+]
+
+# --- values of the wrong kind: named, with what is allowed (not "unhashable type") --------------
+METHODS_ALLOWED = "allowed: riflex, pe, pi, ntk, yarn, tasr, loop"
+AXES_ALLOWED = "allowed: temporal, spatial, temporal+spatial"
+REJECTED += [
+    ("method-object", {"method": {"a": 1}}, "method", f"RIFLEx: method {{'a': 1}} is unknown; {METHODS_ALLOWED}"),
+    (
+        "method-wrapped-list",
+        {"method": {"__value__": ["riflex"]}},
+        "method",
+        f"method ['riflex'] is unknown; {METHODS_ALLOWED}",
+    ),
+    ("method-number", {"method": 5}, "method", f"RIFLEx: method 5 is unknown; {METHODS_ALLOWED}"),
+    ("axes-wrapped-list", {"axes": {"__value__": ["a"]}}, "axes", f"RIFLEx: axes ['a'] is unknown; {AXES_ALLOWED}"),
+    ("axes-object", {"axes": {"x": ["a"]}}, "axes", f"RIFLEx: axes {{'x': ['a']}} is unknown; {AXES_ALLOWED}"),
+    ("axes-list", {"axes": ["a"]}, "axes", "Bad linked input, must be a length-2 list"),  # ComfyUI's own
+    (
+        "model-string",
+        {"model": "wan.safetensors"},
+        "model",
+        "RIFLEx: model got the value 'wan.safetensors'; model takes a link",
+    ),
+    ("model-number", {"model": 3}, "model", "RIFLEx: model got the value 3; model takes a link from a model loader"),
+]
+
 # --- fail in the RIFLEx node before sampling: (id, family, model file or None, RIFLEx inputs, text) -----
 FAILS = [
     (
@@ -105,6 +168,17 @@ FAILS = [
         {},
         "RIFLEx: the WAN21 model's diffusion_model.rope_embedder is a Identity, not the EmbedND RoPE module RIFLEx patches",
     ),
+]
+
+
+# --- values linked from other nodes reach no validation: checked when they arrive --------------
+# (id, RIFLEx input, primitive node, its value, text expected in the node's error)
+LINKED = [
+    ("s", "s", "PrimitiveFloat", 17.0, f"RIFLEx: s = 17.0 {S_RANGE}"),
+    ("safety", "safety_factor", "PrimitiveFloat", 5e-324, "RIFLEx: safety_factor = 5e-324 is outside [0.01, 1]"),
+    ("train-len", "train_len", "PrimitiveInt", 5000, f"RIFLEx: train_len = 5000 {TRAIN_RANGE}"),
+    ("k", "k", "PrimitiveInt", 2000, "RIFLEx: k = 2000 is not allowed"),
+    ("yarn-beta", "yarn_beta", "PrimitiveFloat", -3.0, f"yarn_beta = -3.0 {YARN_RANGE}"),
 ]
 
 
@@ -150,6 +224,36 @@ def test_fails_in_the_node_before_sampling(comfy_server, baseline, family, model
     assert_still_serving_unchanged(comfy_server, baseline)
 
 
+@pytest.mark.parametrize("input_name,primitive,value,message", [r[1:] for r in LINKED], ids=[r[0] for r in LINKED])
+def test_linked_values_are_checked_when_they_arrive(comfy_server, baseline, input_name, primitive, value, message):
+    prompt = video_prompt("wan21", 49, [{}])
+    prompt["value"] = {"class_type": primitive, "inputs": {"value": value}}
+    prompt["riflex_0"]["inputs"][input_name] = ["value", 0]
+    error = execution_error(comfy_server, prompt)
+    assert error["node_id"] == "riflex_0"
+    assert message in error["exception_message"]
+    assert_still_serving_unchanged(comfy_server, baseline)
+
+
+def test_every_accepted_extreme_samples_finite_values(comfy_server, baseline):
+    # the corners of the allowed ranges, each method: the frequencies stay finite and the video too
+    extremes = {"s": 16.0, "train_len": 4096, "safety_factor": 0.01}
+    branches = [
+        {**extremes, "method": "riflex", "k": 22},
+        {**extremes, "method": "pi"},
+        {**extremes, "method": "ntk"},
+        {**extremes, "method": "yarn", "yarn_alpha": 0.0, "yarn_beta": 1024.0},
+        {**extremes, "method": "tasr", "tasr_switch": 1.0},
+        {**extremes, "method": "loop", "k": 1},
+        {**extremes, "method": "riflex", "axes": "temporal+spatial"},
+        {"method": "riflex", "s": 1.0, "train_len": 1, "safety_factor": 1.0, "k": 1},
+    ]
+    out = run_ok(comfy_server, video_prompt("wan21", 13, branches))
+    for index in range(len(branches)):
+        assert np.isfinite(out[f"save_{index}"]).all(), branches[index]
+    assert_still_serving_unchanged(comfy_server, baseline)
+
+
 def test_k_auto_uses_the_family_value(comfy_server, baseline):
     out = run_ok(comfy_server, video_prompt("wan21", 61, [None, {"k": 0}, {"k": 6}]))
     assert np.array_equal(out["save_1"], out["save_2"])
@@ -190,3 +294,11 @@ def test_api_prompt_without_the_advanced_inputs_uses_their_defaults(comfy_server
         del short["riflex_0"]["inputs"][name]
     assert np.array_equal(run_ok(comfy_server, full)["save_0"], run_ok(comfy_server, short)["save_0"])
     assert_still_serving_unchanged(comfy_server, baseline)
+
+
+def test_the_schema_declares_the_ranges_validation_checks(comfy_server):
+    info = comfy_server.get("/object_info/RIFLExRoPE")["RIFLExRoPE"]["input"]
+    declared = {**info["required"], **info.get("optional", {})}
+    for name, (low, high) in LIMITS.items():
+        options = declared[name][1]
+        assert (options["min"], options["max"]) == (low, high), name

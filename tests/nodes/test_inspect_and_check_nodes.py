@@ -105,9 +105,12 @@ def test_repetition_check_finds_a_loop_back_and_names_k(comfy_server):
 
 
 def test_repetition_check_steady_slow_and_static(comfy_server):
-    steady = run_nodes(comfy_server, check_prompt())["check"]["text"][0]
-    assert "first repeat: frame None" in steady and "slow" not in steady.splitlines()[0].lower()
+    steady_outputs = run_nodes(comfy_server, check_prompt())
+    steady = steady_outputs["check"]["text"][0]
+    # no loop-back is "none", never "frame None (latent None)"
+    assert "\nfirst repeat: none, repetition " in steady and "None" not in steady
+    assert "slow" not in steady.splitlines()[0].lower()
     slow = run_nodes(comfy_server, check_prompt(slow_after=81))["check"]["text"][0]
     assert "slow" in slow.splitlines()[0].lower()
     static = run_nodes(comfy_server, check_prompt(static=True))["check"]["text"][0]
-    assert "static" in static.splitlines()[0].lower() and "first repeat: frame None" in static
+    assert "static" in static.splitlines()[0].lower() and "\nfirst repeat: none, " in static and "None" not in static

@@ -80,7 +80,7 @@ def test_rejected_prompt_names_node_and_input(comfy_server, tmp_path):
     assert result.returncode == 1
     assert "RIFLEx: ComfyUI rejected the prompt (HTTP 400)" in result.stderr
     lines = [line for line in result.stderr.splitlines() if line.startswith("  node 2 (RIFLExRoPE)")]
-    assert len(lines) == 1 and "RIFLEx: safety_factor = 1.5 is outside (0, 1]" in lines[0]
+    assert len(lines) == 1 and "RIFLEx: safety_factor = 1.5 is outside [0.01, 1]" in lines[0]
 
 
 def test_execution_error_names_the_node(comfy_server, tmp_path):

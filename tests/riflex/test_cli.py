@@ -74,3 +74,72 @@ def test_run_starts_without_torch_or_numpy():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert "--sweep" in result.stdout
+
+
+# every value the node refuses, `inspect` refuses the same way (riflex/limits.py), and the values
+# only inspect has are bounded too: a RIFLEx: message, exit 2, never a traceback
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (
+            ["--s", "1e308"],
+            "RIFLEx: --s 1e+308 is not allowed; use 0 (auto, measured) or a finite factor >= 1 (at most 16)",
+        ),
+        (["--s", "17"], "RIFLEx: --s 17 is not allowed"),
+        (["--s", "nan"], "RIFLEx: --s nan is not allowed"),
+        (["--s", "0.5"], "RIFLEx: --s 0.5 is not allowed"),
+        (["--safety-factor", "5e-324"], "RIFLEx: --safety-factor 5e-324 is outside [0.01, 1]; the paper uses 0.9"),
+        (["--safety-factor", "1e-300"], "RIFLEx: --safety-factor 1e-300 is outside [0.01, 1]"),
+        (["--safety-factor", "inf"], "RIFLEx: --safety-factor inf is outside [0.01, 1]"),
+        (["--train-len", "1e29"], "RIFLEx: --train-len 1e+29 is not allowed; use 0 (the model's own) or a positive"),
+        (["--train-len", str(10**29)], f"RIFLEx: --train-len {10**29} is not allowed"),
+        (["--train-len", "21.5"], "RIFLEx: --train-len 21.5 is not allowed"),
+        (["--train-len", "-1"], "RIFLEx: --train-len -1 is not allowed"),
+        (["--k", str(2**64)], f"RIFLEx: --k {2**64} is not allowed; use 0 (auto) or a component number"),
+        (["--yarn-beta", "1e400"], "RIFLEx: --yarn-alpha 1.0 and --yarn-beta inf must satisfy 0 <= --yarn-alpha"),
+        (
+            ["--temporal-compression", "0"],
+            "RIFLEx: --temporal-compression 0 is not allowed; give a whole number from 1 to 64",
+        ),
+        (["--temporal-compression", "-4"], "RIFLEx: --temporal-compression -4 is not allowed"),
+        (["--theta", "inf"], "RIFLEx: --theta inf is not allowed; give the RoPE base, a finite number > 1"),
+        (["--theta", "1"], "RIFLEx: --theta 1 is not allowed"),
+        (["--dim", "3"], "RIFLEx: --dim 3 is not allowed; give an even whole number from 2 to 2048"),
+        (["--dim", "100000000"], "RIFLEx: --dim 100000000 is not allowed"),
+    ],
+)
+def test_inspect_refuses_values_outside_the_allowed_ranges(flags, message):
+    base = {"--theta": "10000", "--dim": "44", "--train-len": "21", "--test-len": "61"}
+    for flag, value in zip(flags[::2], flags[1::2], strict=True):
+        base[flag] = value
+    result = run("inspect", *[item for pair in base.items() for item in pair])
+    assert result.returncode == 2, result.stdout
+    assert message in result.stderr and "Traceback" not in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--frames", "0"], "RIFLEx: --frames 0 is not allowed; give a whole number from 1 to 10000000"),
+        (["--frames", "1e30"], "RIFLEx: --frames 1e+30 is not allowed"),
+        (["--test-len", str(10**30)], f"RIFLEx: --test-len {10**30} is not allowed"),
+        (["--frames", "abc"], "argument --frames: RIFLEx: 'abc' is not a number"),
+    ],
+)
+def test_inspect_refuses_video_lengths_outside_the_allowed_ranges(flags, message):
+    result = run("inspect", "--family", "wan21", *flags)
+    assert result.returncode == 2
+    assert message in result.stderr and "Traceback" not in result.stderr, result.stderr
+
+
+def test_inspect_at_the_edges_of_the_ranges_is_finite():
+    for method in ("riflex", "pi", "ntk", "yarn", "tasr", "loop"):
+        result = run(
+            "inspect", "--theta", "1e12", "--dim", "2048", "--train-len", "4096", "--test-len", "10000000",
+            "--s", "16", "--safety-factor", "0.01", "--yarn-alpha", "0", "--yarn-beta", "1024",
+            "--method", method, "--k", "1", "--json",
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        data = json.loads(result.stdout)
+        assert all(math.isfinite(f) and f > 0 for f in data["freqs_after"]), method
+        assert all(math.isfinite(p) for p in data["periods_after"]), method

@@ -160,3 +160,86 @@ def test_an_audio_file_is_a_message(tmp_path):
             container.mux(packet)
     result = run("check-video", str(path))
     assert result.returncode == 2 and "RIFLEx:" in result.stderr and "no video stream" in result.stderr
+
+
+def long_static_clip(path, frames: int, side: int = 256) -> None:
+    """A small square crossing a black 256x256 picture, `frames` frames: a few hundred KB."""
+    av = pytest.importorskip("av")
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("mpeg4", rate=16)
+        stream.width = stream.height = side
+        stream.pix_fmt = "yuv420p"
+        for index in range(frames):
+            image = np.zeros((side, side, 3), np.uint8)
+            x = (index * 7) % (side - 32)
+            image[100:132, x : x + 32] = 255
+            for packet in stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+
+
+def peak_memory_mb(*args) -> tuple[float, subprocess.CompletedProcess]:
+    """The peak resident memory of `python -m riflex ARGS`, measured inside its own process."""
+    code = (
+        "import resource, sys; from riflex.cli import main; code = main(sys.argv[1:]); "
+        "print('PEAK_KB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr); sys.exit(code)"
+    )
+    result = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=300)
+    peak = next(line for line in result.stderr.splitlines() if line.startswith("PEAK_KB"))
+    return int(peak.split()[1]) / 1024, result
+
+
+def test_check_video_memory_is_flat_in_the_number_of_frames(tmp_path):
+    # decoded frames are turned into 32x32 thumbnails as they come: 4500 more 256x256 frames
+    # (880 MB of RGB, 1.8 GB more before: the frames were kept and stacked) add ~40 MB of thumbnails
+    short, long = tmp_path / "short.mp4", tmp_path / "long.mp4"
+    long_static_clip(short, 500)
+    long_static_clip(long, 5000)
+    assert long.stat().st_size < 2_000_000
+    short_mb, short_result = peak_memory_mb("check-video", str(short), "--json")
+    long_mb, long_result = peak_memory_mb("check-video", str(long), "--json")
+    assert short_result.returncode == 0 and long_result.returncode == 0, long_result.stderr
+    assert json.loads(long_result.stdout)["frames"] == 5000
+    assert long_mb - short_mb < 150, f"500 frames: {short_mb:.0f} MB, 5000 frames: {long_mb:.0f} MB"
+
+
+def test_chunked_thumbnails_equal_the_whole_clips():
+    from riflex.video_check import thumbnails, thumbnails_of_chunks
+
+    frames = np.stack(looping_frames(size=70))  # 70 px: blocks of 2 with a cropped edge
+    whole = thumbnails(frames)
+    for size in (1, 5, 16, FRAME_COUNT):
+        chunks = (frames[start : start + size] for start in range(0, FRAME_COUNT, size))
+        assert np.array_equal(thumbnails_of_chunks(chunks), whole), size
+    with pytest.raises(ValueError, match=r"RIFLEx: the frame size of the video changes mid-stream"):
+        thumbnails_of_chunks([frames[:3], frames[3:6, :64, :64]])
+    with pytest.raises(ValueError, match=r"RIFLEx: the video has 1 frame \(the video\)"):
+        thumbnails_of_chunks([frames[:1]])
+    with pytest.raises(ValueError, match=r"RIFLEx: the video has 0 frames"):
+        thumbnails_of_chunks([])
+
+
+def test_a_clip_with_too_many_frames_is_refused(tmp_path):
+    from riflex.video_io import read_video_thumbnails
+
+    path = tmp_path / "many.mp4"
+    long_static_clip(path, 40, side=64)
+    assert read_video_thumbnails(path, max_frames=40).shape[0] == 40
+    with pytest.raises(ValueError, match=r"RIFLEx: .*many.mp4 has more than 39 frames; check-video is for generated"):
+        read_video_thumbnails(path, max_frames=39)
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--temporal-compression", "0"], "RIFLEx: temporal_compression must be a whole number"),
+        (["--train-frames", "0"], "RIFLEx: train_frames must be a positive number of pixel frames"),
+        (["--theta", "inf", "--dim", "44"], "RIFLEx: --theta inf is not allowed"),
+        (["--theta", "nan", "--dim", "44"], "RIFLEx: --theta nan is not allowed"),
+        (["--theta", "10000", "--dim", "3"], "RIFLEx: axis dim must be a positive even number"),
+    ],
+)
+def test_bad_check_video_settings_are_refused_before_decoding(looping_mp4, flags, message):
+    result = run("check-video", str(looping_mp4), *flags)
+    assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr, result.stderr

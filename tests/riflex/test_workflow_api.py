@@ -15,6 +15,7 @@ from riflex.workflow_api import (
     compatible_widgets,
     convert_workflow,
     node_inputs_entry,
+    read_json,
     widget_names,
 )
 
@@ -242,3 +243,110 @@ def test_snapshot_takes_each_node_type_from_the_first_comfyui_that_has_it(tmp_pa
     finally:
         old.close()
         new.close()
+
+
+# --- hostile or damaged files: every one a WorkflowError naming the file and the node ------------
+
+GOOD = [node(1, "Loader", ["m"]), node(2, "KSampler", [1, "fixed", 2, "euler"], [socket("model", "MODEL", 1)])]
+GOOD_LINKS = [[1, 1, 0, 2, 0, "MODEL"]]
+
+
+@pytest.mark.parametrize(
+    ("workflow", "message"),
+    [
+        ([GOOD, GOOD_LINKS], "wf.json is not a UI-format workflow"),
+        (7, "wf.json is not a UI-format workflow"),
+        (graph([None], []), "wf.json: nodes[0] is null; expected an object"),
+        (graph([GOOD[0], 5], GOOD_LINKS), "nodes[1] is an int (5)"),
+        ({"nodes": {"1": GOOD[0]}, "links": []}, "nodes is a dict; expected a list of nodes"),
+        (graph([{"id": 1, "inputs": []}], []), "node 1: type is null"),
+        (graph([{"id": None, "type": "Loader"}], []), "nodes[0] has id None"),
+        (graph([{"id": True, "type": "Loader"}], []), "nodes[0] has id True"),
+        (graph([GOOD[0], {**GOOD[0], "widgets_values": ["n"]}], []), "node 1: the id is used by two nodes"),
+        (graph([{**GOOD[1], "inputs": "model"}], []), "node 2: inputs is a str ('model'); expected a list"),
+        (graph([{**GOOD[1], "inputs": [None]}], []), "node 2: input 0 is null"),
+        (graph([{**GOOD[1], "inputs": [socket("model", "MODEL", "1")]}], []), "input 'model' has link '1'"),
+        (graph([{**GOOD[1], "widgets_values": "42"}], []), "node 2: widgets_values is a str"),
+        (graph([{**GOOD[1], "mode": "bypass"}], []), "node 2: mode is 'bypass'"),
+        (graph(GOOD, {"1": GOOD_LINKS[0]}), "links is a dict"),
+        (graph(GOOD, [[1, 1, 0]]), "links[0] is a list ([1, 1, 0])"),
+        (graph(GOOD, ["1,1,0,2,0,MODEL"]), "links[0] is a str"),
+        (graph(GOOD, [[1, 1, "zero", 2, 0, "MODEL"]]), "links[0] = [1, 1, 'zero', 2, 0, 'MODEL'] is malformed"),
+        (graph(GOOD, [[1, 99, 0, 2, 0, "MODEL"]]), "link 1 comes from node 99, which is not in the workflow"),
+        (graph(GOOD, [{"id": 1, "origin_id": 1}]), "links[0] = {'id': 1, 'origin_id': 1} is malformed"),
+        (
+            graph([GOOD[0], {**GOOD[1], "inputs": [socket("model", "MODEL", 5)]}], GOOD_LINKS),
+            "node 2 (KSampler): input 'model': link 5 is used by a node but missing",
+        ),
+        (
+            graph(
+                [node(1, "Reroute", [], [socket("a", "*", 2), socket("b", "*", 2)]), GOOD[1]], [[1, 1, 0, 2, 0, "*"]]
+            ),
+            "reroute node 1 has 2 inputs",
+        ),
+        ({**graph(GOOD, GOOD_LINKS), "definitions": "x"}, None),  # odd extra fields are ignored
+    ],
+)
+def test_damaged_workflows_are_named_errors_not_tracebacks(workflow, message):
+    if message is None:
+        assert convert_workflow(workflow, NODE_INPUTS, "wf.json")["2"]["inputs"]["model"] == ["1", 0]
+        return
+    with pytest.raises(WorkflowError) as error:
+        convert_workflow(workflow, NODE_INPUTS, "wf.json")
+    assert str(error.value).startswith("RIFLEx: ") and message in str(error.value), str(error.value)
+
+
+@pytest.mark.parametrize("length", [1, 3000, 20000])
+def test_a_long_chain_of_bypassed_nodes_resolves_to_its_origin(length):
+    # each bypassed Patch passes its MODEL input on: the sampler gets the loader's model
+    nodes = [node(1, "Loader", ["m"])]
+    links = [[1, 1, 0, 2, 0, "MODEL"]]
+    for index in range(2, length + 2):
+        nodes.append(node(index, "Patch", [0.5], [socket("model", "MODEL", index - 1)], mode=4))
+        links.append([index, index, 0, index + 1, 0, "MODEL"])
+    nodes.append(node(length + 2, "KSampler", [1, "fixed", 2, "euler"], [socket("model", "MODEL", length + 1)]))
+    prompt = convert_workflow(graph(nodes, links), NODE_INPUTS)
+    assert sorted(prompt) == ["1", str(length + 2)]
+    assert prompt[str(length + 2)]["inputs"]["model"] == ["1", 0]
+
+
+def test_text_node_ids_are_kept_and_sorted_after_numbers():
+    workflow = graph(
+        [node("loader", "Loader", ["m"]), node(10, "Patch", [1]), node(9, "Patch", [2]),
+         node("s", "KSampler", [1, "fixed", 2, "euler"], [socket("model", "MODEL", 1)])],
+        [[1, "loader", 0, "s", 0, "MODEL"]],
+    )  # fmt: skip
+    prompt = convert_workflow(workflow, NODE_INPUTS)
+    assert list(prompt) == ["9", "10", "loader", "s"]
+    assert prompt["s"]["inputs"]["model"] == ["loader", 0]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (b"{not json", "is not JSON (Expecting property name"),
+        (b"\xff\xfe{}", "is not UTF-8 text"),
+        (b"[" * 200_000 + b"]" * 200_000, "nested too deeply"),
+        (
+            json.dumps({"nodes": [{"id": 1, "x": json.loads("[" * 80 + "]" * 80)}], "links": []}).encode(),
+            "more than 64",
+        ),
+    ],
+)
+def test_unreadable_files_name_the_file(tmp_path, text, message):
+    path = tmp_path / "broken.json"
+    path.write_bytes(text)
+    with pytest.raises(WorkflowError) as error:
+        read_json(path)
+    assert str(error.value).startswith(f"RIFLEx: {path} ") and message in str(error.value)
+
+
+def test_reads_are_bounded(tmp_path):
+    path = tmp_path / "big.json"
+    path.write_bytes(b" " * 2049)
+    with pytest.raises(WorkflowError, match=r"big.json is larger than"):
+        read_json(path, max_bytes=2048)
+    with pytest.raises(WorkflowError, match=r"/dev/zero is larger than"):
+        read_json("/dev/zero", max_bytes=1 << 20)  # a device would never end
+    with pytest.raises(WorkflowError, match=r"cannot read .*: Is a directory"):
+        read_json(tmp_path)

@@ -79,10 +79,14 @@ def test_export_api_command_checks_and_rewrites(tmp_path):
     assert "out of date: " in check.stderr and "wan2.1_t2v_1.3B_161_frames.json" in check.stderr
     assert "no UI workflow for: " in check.stderr and "left_over.json" in check.stderr
 
-    assert export().returncode == 0
+    rewrite = export()
+    assert rewrite.returncode == 0
     api = load_json(ui_dir / "api" / "wan2.1_t2v_1.3B_161_frames.json")
     assert api[str(latent["id"])]["inputs"]["length"] == 201
-    assert not (ui_dir / "api" / "left_over.json").exists()
+    # export-api deletes nothing: it cannot know it wrote the file; it says so instead
+    assert (ui_dir / "api" / "left_over.json").read_text() == "{}"
+    assert "left_over.json (left in place; delete it if it is an old API twin)" in rewrite.stdout
+    (ui_dir / "api" / "left_over.json").unlink()
     assert export("--check").returncode == 0
 
 
