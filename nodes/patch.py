@@ -13,15 +13,18 @@ The input model is never touched.
 from __future__ import annotations
 
 import logging
+import weakref
 from dataclasses import dataclass
 from functools import lru_cache
 
 import comfy.patcher_extension as patcher_extension
+from comfy.utils import get_attr
 
 from ..riflex.embed_nd import RIFLExEmbedND
 from ..riflex.methods import DEFAULT_TASR_SWITCH
 from ..riflex.plan import AXES, TemporalPlan, plan_spatial, plan_temporal, schedule_fraction
 from ..riflex.rewrite_rope import RIFLExCogVideoXRope, RIFLExCosmosRope, RIFLExLTXGrid
+from ..riflex.rope_state import PlannedRope
 from .compat import fp64_compute_device, send_progress_text
 from .families import ResolvedModel
 
@@ -103,12 +106,18 @@ def install(model, resolved: ResolvedModel, settings: PatchSettings, node_id: st
         return tuple(plan.freqs_after if plan is not None else unchanged[axis] for axis, plan in enumerate(plans))
 
     original = model.get_model_object(resolved.rope_path)
-    replaced_earlier = isinstance(original, (RIFLExEmbedND, RIFLExCogVideoXRope, RIFLExCosmosRope, RIFLExLTXGrid))
-    original = getattr(original, "original", original)
-    embedder = _replacement(resolved, original, unchanged, plan_axes)
-    # what attention decay on the same model reads to derive its harmonic bands from the
-    # frequencies in use: the temporal plan for a latent's shape (None when time is left alone)
-    embedder.temporal_plan = lambda latent_shape: plans_for(resolved.positions(latent_shape), False)[0]
+    replaced_earlier = isinstance(original, PlannedRope)
+    replacements = weakref.WeakSet()  # this node's replacement, and one per deep clone of the model
+
+    def make_replacement(model_rope):
+        replacement = _replacement(resolved, getattr(model_rope, "original", model_rope), unchanged, plan_axes)
+        # what attention decay on the same model reads to derive its harmonic bands from the
+        # frequencies in use: the temporal plan for a latent's shape (None when time is left alone)
+        replacement.temporal_plan = lambda latent_shape: plans_for(resolved.positions(latent_shape), False)[0]
+        replacements.add(replacement)
+        return replacement
+
+    embedder = make_replacement(original)
     state = _RunState(node_id, note=" (replaces an earlier RIFLEx RoPE in the chain)" if replaced_earlier else "")
     tasr = settings.method == "tasr"
 
@@ -118,7 +127,8 @@ def install(model, resolved: ResolvedModel, settings: PatchSettings, node_id: st
             return executor(*args, **kwargs)
         finally:
             # tables live only while sampling: none stays in (GPU) memory between runs
-            embedder.clear_tables()
+            for replacement in list(replacements):
+                replacement.clear_tables()
 
     def apply_model_wrapper(executor, *args, **kwargs):
         latent = args[0] if args else kwargs["x"]
@@ -132,21 +142,46 @@ def install(model, resolved: ResolvedModel, settings: PatchSettings, node_id: st
             text = summary(plans, resolved.family.key) + state.note
             (log.warning if max(p.s for p in plans if p is not None) > 3 else log.info)("%s", text)
             send_progress_text(text, state.node_id)
-        embedder.plan_key = key
+        # the replacement installed on the model this call runs on (a deep clone on another
+        # device has its own), keyed for this thread only: calls in other threads never see it
+        rope = _installed_rope(executor, resolved.rope_path)
+        if rope is None:
+            return executor(*args, **kwargs)
+        rope.plan_key = key
         try:
             return executor(*args, **kwargs)
         finally:
-            embedder.plan_key = None
+            rope.plan_key = None
+
+    def rebind_on_deepclone(source, deep_clone):
+        """MultiGPU's deep clone loads a fresh model for another device and copies the object
+        patches: give it a replacement of its own, bound to its own module's RoPE."""
+        deep_clone.add_object_patch(
+            resolved.rope_path, make_replacement(get_attr(deep_clone.model, resolved.rope_path))
+        )
 
     patched = model.clone()
     for wrapper_type in _WRAPPER_TYPES:
         patched.remove_wrappers_with_key(wrapper_type, WRAPPER_KEY)  # chaining replaces, never stacks
     patched.add_wrapper_with_key(patcher_extension.WrappersMP.OUTER_SAMPLE, WRAPPER_KEY, outer_sample_wrapper)
     patched.add_wrapper_with_key(patcher_extension.WrappersMP.APPLY_MODEL, WRAPPER_KEY, apply_model_wrapper)
+    if hasattr(patcher_extension.CallbacksMP, "ON_DEEPCLONE_MULTIGPU"):  # 0.8 has no MultiGPU
+        callback = patcher_extension.CallbacksMP.ON_DEEPCLONE_MULTIGPU
+        patched.remove_callbacks_with_key(callback, WRAPPER_KEY)
+        patched.add_callback_with_key(callback, WRAPPER_KEY, rebind_on_deepclone)
     patched.add_object_patch(resolved.rope_path, embedder)
     if replaced_earlier:
         log.info("RIFLEx: this RIFLEx RoPE replaces an earlier one in the chain (they do not stack)")
     return patched
+
+
+def _installed_rope(executor, rope_path: str) -> PlannedRope | None:
+    """The RIFLEx replacement at rope_path on the model an APPLY_MODEL call runs on, if any."""
+    try:
+        rope = get_attr(executor.class_obj, rope_path)
+    except AttributeError:
+        return None
+    return rope if isinstance(rope, PlannedRope) else None
 
 
 def _replacement(resolved: ResolvedModel, original, unchanged, plan_axes):

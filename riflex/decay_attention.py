@@ -111,7 +111,7 @@ def decayed_rows(
             row_factors = factors[row_frames, lo:hi][:, :, None]  # [rows, key frames, 1]
             keys = slice(video.start + lo * per_frame, video.start + hi * per_frame)
             video_scores = scores[..., keys].unflatten(-1, (hi - lo, per_frame))
-            torch.minimum(video_scores, video_scores * row_factors, out=video_scores)
+            video_scores.copy_(torch.minimum(video_scores, video_scores * row_factors))  # works under autograd too
         if anchored_keys is not None and first < per_frame:
             scores[:, :, : per_frame - first, anchored_keys] = float("-inf")
         if additive is not None:
@@ -119,8 +119,8 @@ def decayed_rows(
             scores += additive[..., rows, :]
         # softmax with the exponentials written over the scores and the sum divided out of the
         # (much smaller) output: no second [rows, S] buffer
-        scores.sub_(scores.amax(dim=-1, keepdim=True)).exp_()
-        weighted = torch.matmul(scores, values).div_(scores.sum(dim=-1, keepdim=True))
+        scores = scores.sub_(scores.amax(dim=-1, keepdim=True)).exp_()
+        weighted = torch.matmul(scores, values) / scores.sum(dim=-1, keepdim=True)
         out[:, :, first:last] = weighted.to(v.dtype)
     return out
 

@@ -13,19 +13,16 @@ length comes from) are handed in by nodes/.
 from __future__ import annotations
 
 import logging
-from collections import OrderedDict
 from collections.abc import Callable
 
 import torch
 from torch import nn
 
+from .rope_state import TABLE_CACHE_SIZE, PlannedRope
+
 log = logging.getLogger(__name__)
 
-__all__ = ["RIFLExEmbedND", "flux_rope"]
-
-# Tables kept per module: one per (shape, dtype, device, plan key). A few are enough for
-# the cond/uncond passes and a length change; the bound keeps a long session from growing.
-TABLE_CACHE_SIZE = 4
+__all__ = ["TABLE_CACHE_SIZE", "RIFLExEmbedND", "flux_rope"]
 
 
 def flux_rope(pos: torch.Tensor, axis_freqs: torch.Tensor, compute_device: torch.device) -> torch.Tensor:
@@ -43,7 +40,7 @@ def _model_frequencies(theta: float, dim: int, device: torch.device) -> torch.Te
     return 1.0 / (theta**scale)
 
 
-class RIFLExEmbedND(nn.Module):
+class RIFLExEmbedND(PlannedRope, nn.Module):
     """Replaces an EmbedND; frequencies depend on the video length being sampled.
 
     `plan_axes(plan_key)` returns the float64 frequencies of every axis (CPU) for what is being
@@ -66,46 +63,56 @@ class RIFLExEmbedND(nn.Module):
         self.axes_dim = list(original.axes_dim)
         self.plan_axes = plan_axes
         self.compute_device_for = compute_device_for or (lambda device: device)
-        self.plan_key: object | None = None
-        self._freqs: dict[tuple[object, torch.device], tuple[torch.Tensor, ...]] = {}
-        self._tables: OrderedDict[tuple, tuple[torch.Tensor, torch.Tensor]] = OrderedDict()
+        self._init_state()
+
+    def _init_state(self) -> None:
+        super()._init_state()
+        object.__setattr__(self, "_freqs", {})  # float64 frequencies per (plan key, device)
 
     def axis_frequencies_on(self, plan_key: object, device: torch.device) -> tuple[torch.Tensor, ...]:
         """Per-axis float64 frequencies on `device`, computed once per (plan_key, device)."""
         key = (plan_key, device)
-        if key not in self._freqs:
-            planned_axes = self.plan_axes(plan_key)
-            result = []
-            for dim, planned in zip(self.axes_dim, planned_axes, strict=True):
-                model_freqs = _model_frequencies(self.theta, dim, device)
-                unchanged = planned == _model_frequencies(self.theta, dim, torch.device("cpu"))
-                result.append(torch.where(unchanged.to(device), model_freqs, planned.to(device)))
+        with self._lock:
+            known = self._freqs.get(key)
+        if known is not None:
+            return known
+        freqs = self._frequencies(plan_key, device)
+        with self._lock:
             if len(self._freqs) >= 16:
                 self._freqs.clear()
-            self._freqs[key] = tuple(result)
-        return self._freqs[key]
+            self._freqs[key] = freqs
+        return freqs
 
-    def clear_tables(self) -> None:
-        self._tables.clear()
+    def _frequencies(self, plan_key: object, device: torch.device) -> tuple[torch.Tensor, ...]:
+        planned_axes = self.plan_axes(plan_key)
+        result = []
+        for dim, planned in zip(self.axes_dim, planned_axes, strict=True):
+            model_freqs = _model_frequencies(self.theta, dim, device)
+            unchanged = planned == _model_frequencies(self.theta, dim, torch.device("cpu"))
+            result.append(torch.where(unchanged.to(device), model_freqs, planned.to(device)))
+        return tuple(result)
 
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
+        return self._rope(ids)
+
+    @torch.compiler.disable
+    def _rope(self, ids: torch.Tensor) -> torch.Tensor:
+        """The model's own table outside a sampling call; else the planned table for these ids,
+        built once per (shape, dtype, device, plan key). Python planning and a per-thread key
+        that torch.compile must not trace: a compiled model calls this as it is."""
         plan_key = self.plan_key
         if plan_key is None:
             return self.original(ids)
-        key = (tuple(ids.shape), ids.dtype, ids.device, plan_key)
-        cached = self._tables.get(key)
+
+        def build():
+            compute_device = self.compute_device_for(ids.device)
+            freqs = self.axis_frequencies_on(plan_key, compute_device)
+            table = torch.cat(
+                [flux_rope(ids[..., i], freqs[i], compute_device) for i in range(ids.shape[-1])], dim=-3
+            ).unsqueeze(1)
+            return ids.clone(), table
+
         # The same shape can carry other positions (a reference latent at t = -1, a shifted
         # t_start): reuse a table only for the very same ids.
-        if cached is not None and torch.equal(cached[0], ids):
-            self._tables.move_to_end(key)
-            return cached[1]
-        compute_device = self.compute_device_for(ids.device)
-        freqs = self.axis_frequencies_on(plan_key, compute_device)
-        table = torch.cat(
-            [flux_rope(ids[..., i], freqs[i], compute_device) for i in range(ids.shape[-1])],
-            dim=-3,
-        ).unsqueeze(1)
-        self._tables[key] = (ids.clone(), table)
-        if len(self._tables) > TABLE_CACHE_SIZE:
-            self._tables.popitem(last=False)
-        return table
+        key = (tuple(ids.shape), ids.dtype, ids.device, plan_key)
+        return self.cached_table(key, build, valid=lambda cached: torch.equal(cached[0], ids))[1]

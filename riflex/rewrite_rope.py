@@ -15,14 +15,13 @@ in by nodes/.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Callable
 
 import torch
 
-__all__ = ["RIFLExCogVideoXRope", "RIFLExCosmosRope", "RIFLExLTXGrid", "cogvideox_axes_dims", "cosmos_axes_dims"]
+from .rope_state import PlannedRope
 
-TABLE_CACHE_SIZE = 4
+__all__ = ["RIFLExCogVideoXRope", "RIFLExCosmosRope", "RIFLExLTXGrid", "cogvideox_axes_dims", "cosmos_axes_dims"]
 
 
 def cogvideox_axes_dims(head_dim: int) -> tuple[int, int, int]:
@@ -36,13 +35,14 @@ def cosmos_axes_dims(head_dim: int) -> tuple[int, int, int]:
     return head_dim - 2 * spatial, spatial, spatial
 
 
-class _RewritingRope:
-    """Common part: the plan key protocol, a small table cache, and the list of changes.
+class _RewritingRope(PlannedRope):
+    """Common part: the plan key and table cache (PlannedRope), and the list of changes.
 
     `plan_axes(plan_key)` returns float64 frequencies per axis (t, h, w), in radians per
     position as the model counts positions; `plan_key` is set by the sampler-side wrapper
     before each model call. With no plan key (a call outside a sampling run) the model's own
-    method runs untouched.
+    method runs untouched. `original` is the model's own method, bound to the module of the
+    model this replacement is installed on.
     """
 
     def __init__(self, original: Callable, unchanged_axes: tuple[torch.Tensor, ...], plan_axes) -> None:
@@ -50,11 +50,7 @@ class _RewritingRope:
         self.unchanged_axes = unchanged_axes  # the model's own float64 frequencies per axis
         self.axes_dim = [2 * axis.numel() for axis in unchanged_axes]
         self.plan_axes = plan_axes
-        self.plan_key: object | None = None
-        self._tables: OrderedDict[tuple, object] = OrderedDict()
-
-    def clear_tables(self) -> None:
-        self._tables.clear()
+        self._init_state()
 
     def changes(self, plan_key: object) -> list[tuple[int, int, float]]:
         """(axis, component index, new frequency) for every component the plan changed."""
@@ -66,15 +62,7 @@ class _RewritingRope:
         return changed
 
     def _cached(self, key, build):
-        cached = self._tables.get(key)
-        if cached is not None:
-            self._tables.move_to_end(key)
-            return cached
-        table = build()
-        self._tables[key] = table
-        if len(self._tables) > TABLE_CACHE_SIZE:
-            self._tables.popitem(last=False)
-        return table
+        return self.cached_table(key, build)
 
 
 def _angles(positions: torch.Tensor, frequency: float, device) -> torch.Tensor:
@@ -99,6 +87,7 @@ class RIFLExCogVideoXRope(_RewritingRope):
         super().__init__(original, unchanged_axes, plan_axes)
         self.axis_positions = axis_positions
 
+    @torch.compiler.disable
     def __call__(self, h: int, w: int, t: int, device=None):
         plan_key = self.plan_key
         if plan_key is None:
@@ -137,6 +126,7 @@ class RIFLExCosmosRope(_RewritingRope):
     def changes(self, plan_key: object) -> list[tuple[int, int, float]]:
         return [change for change in super().changes(plan_key) if change[0] == 0]
 
+    @torch.compiler.disable
     def __call__(
         self, B_T_H_W_C, fps=None, h_ntk_factor=None, w_ntk_factor=None, t_ntk_factor=None, device=None, dtype=None
     ):
@@ -193,6 +183,7 @@ class RIFLExLTXGrid(_RewritingRope):
     def changes(self, plan_key: object) -> list[tuple[int, int, float]]:
         return [change for change in super().changes(plan_key) if change[0] == 0]
 
+    @torch.compiler.disable
     def __call__(self, theta, n_axes, inner_dim, device=None):
         grid = self.original(theta, n_axes, inner_dim, device)
         plan_key = self.plan_key

@@ -171,3 +171,15 @@ def test_plan_from_settings_resolves_window_anchor_and_bands():
     assert on.anchor and on.window == 3 and on.bands == ()
     inside = plan_decay(DecaySettings(), 33, 33, freqs, 4, True)
     assert not inside.active and "attention unchanged" in inside.summary("hunyuan_video")
+
+
+def test_runs_under_autograd_and_gives_the_same_result():
+    """ComfyUI's worker threads start with grad mode on (torch.no_grad is per thread): the
+    path (made for sampling, not training) must not fail on inputs that require grad."""
+    q, k, v = qkv(1, 2, 24, 4)
+    q.requires_grad_(True)
+    decay, video = plan(12, 4, anchor=True), VideoTokens(0, 12, 2)
+    with_grad = decayed_rows(q, k, v, decay, video, 0.5)
+    with torch.no_grad():
+        without = decayed_rows(q, k, v, decay, video, 0.5)
+    assert torch.equal(with_grad.detach(), without)
