@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 import comfy.patcher_extension as patcher_extension
+import torch
 
 from ..riflex.decay_attention import VideoTokens, attention_with_decay
 from ..riflex.decay_plan import DecayPlan, DecaySettings, plan_decay_for_spec
@@ -66,7 +67,7 @@ class DecayOverride:
         mask = args[4] if len(args) > 4 else kwargs.pop("mask", None)
         kwargs.pop("skip_reshape", None)
         skip_output_reshape = kwargs.pop("skip_output_reshape", False)
-        return attention_with_decay(
+        return _exact_decay(
             passthrough,
             q,
             k,
@@ -79,6 +80,13 @@ class DecayOverride:
             skip_output_reshape=skip_output_reshape,
             **kwargs,
         )
+
+
+@torch.compiler.disable
+def _exact_decay(*args, **kwargs):
+    """The exact block path, run as it is inside a compiled model: its per-block Python (query
+    blocks, key-frame runs) is not something torch.compile should unroll into a graph."""
+    return attention_with_decay(*args, **kwargs)
 
 
 def _chained(previous, func):
