@@ -98,10 +98,12 @@ def _chained(previous, func):
 
 @dataclass
 class _RunState:
-    """What was last reported in this sampling run (per clone; only ever a report key)."""
+    """What was reported in this sampling run (per clone; only report keys): each plan once per
+    run, even when the length alternates between model calls (context windows on ComfyUI 0.33
+    give every window after the first one more frame, so 62, 63, 62, 63, ... every step)."""
 
     node_id: str | None
-    reported_key: tuple | None = None
+    reported_keys: set = field(default_factory=set)
 
 
 def install(model, resolved: ResolvedModel, layout: DecayLayout, settings: DecaySettings, node_id: str | None = None):
@@ -122,7 +124,7 @@ def install(model, resolved: ResolvedModel, layout: DecayLayout, settings: Decay
     state = _RunState(node_id)
 
     def outer_sample_wrapper(executor, *args, **kwargs):
-        state.reported_key = None
+        state.reported_keys = set()
         return executor(*args, **kwargs)
 
     def apply_model_wrapper(executor, *args, **kwargs):
@@ -134,8 +136,8 @@ def install(model, resolved: ResolvedModel, layout: DecayLayout, settings: Decay
         freqs, k = _temporal_rope_in_use(executor, resolved, latent.shape, own_freqs)
         plan = plan_for(grid[0], freqs, k)
         key = (grid[0], freqs, k)
-        if state.reported_key != key:
-            state.reported_key = key
+        if key not in state.reported_keys:
+            state.reported_keys.add(key)
             text = plan.summary(resolved.family.key)
             (log.warning if plan.frames > 4 * train_len else log.info)("%s", text)
             send_progress_text(text, state.node_id)

@@ -12,7 +12,9 @@ named seed/noise_seed or marked control_after_generate is followed by its "contr
 generate" widget, an upload combo by its upload button, neither sent to the server; a
 DynamicCombo's sub-widgets follow it, named "parent.child"; Note/MarkdownNote nodes are
 editor-only; a muted node sends nothing and a bypassed one passes its input of the same type
-through; a widget turned into a linked input takes the link.
+through; a widget turned into a linked input takes the link. Inputs a newer ComfyUI appends to
+a node and requires (snapshot "required_later") are sent with their defaults, as its editor
+fills them in; an older ComfyUI ignores inputs it does not have.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ __all__ = [
     "convert_workflow",
     "export_dir",
     "node_inputs_entry",
+    "required_later",
     "widget_names",
     "widget_specs",
 ]
@@ -117,6 +120,24 @@ def node_inputs_entry(info: dict) -> dict:
         "widgets": [name for name, _ in widgets],
         "editor_only": sorted({name for name, sent in widgets if not sent}),
     }
+
+
+def required_later(entry: dict, info: dict) -> dict[str, Any]:
+    """The inputs a newer ComfyUI (`info`) appends after the snapshot entry's widgets and
+    requires, with their defaults: its editor gives them their defaults when it loads a workflow
+    saved with the older widgets, so the API export must send them too, or the newer ComfyUI
+    refuses the prompt (required_input_missing); an older ComfyUI ignores inputs it does not have."""
+    if compatible_widgets(entry["widgets"], info) is not None:
+        return {}
+    required = info.get("input", {}).get("required", {})
+    later = {}
+    for name, sent, spec in widget_specs(info)[len(entry["widgets"]) :]:
+        options = _options(spec)
+        if sent and name in required and "default" in options:
+            later[name] = options["default"]
+        elif sent and name in required and isinstance(spec[0], list) and spec[0]:
+            later[name] = spec[0][0]  # a combo without a default starts at its first option
+    return later
 
 
 def compatible_widgets(snapshot: list[str], info: dict) -> str | None:
@@ -326,6 +347,9 @@ def convert_workflow(workflow: dict, node_inputs: dict[str, dict], source: str =
             for name, value in zip(entry["widgets"], values, strict=False):
                 if name not in entry["editor_only"] and name not in linked:
                     inputs[name] = value
+        for name, default in entry.get("required_later", {}).items():
+            if name not in linked:
+                inputs.setdefault(name, default)
         for inp in node.get("inputs", []):
             if inp.get("link") is not None:
                 try:
@@ -508,6 +532,13 @@ def capture_node_inputs(servers: list[str], ui_dir: Path) -> dict:
         version = str(system.get("comfyui_version", "unknown")) if isinstance(system, dict) else "unknown"
         if not isinstance(object_info, dict) or not all(isinstance(v, dict) for v in object_info.values()):
             raise WorkflowError(f"RIFLEx: {server}/object_info is not ComfyUI's node list (an object of node types)")
+        for class_type in sorted(set(entries) & set(object_info)):  # taken from an older ComfyUI
+            later = {
+                **entries[class_type].get("required_later", {}),
+                **required_later(entries[class_type], object_info[class_type]),
+            }
+            if later:
+                entries[class_type]["required_later"] = later
         taken = sorted((used - set(entries)) & set(object_info))
         entries.update({class_type: node_inputs_entry(object_info[class_type]) for class_type in taken})
         versions.append(f"ComfyUI {version} ({len(taken)} node types)")
@@ -519,7 +550,8 @@ def capture_node_inputs(servers: list[str], ui_dir: Path) -> dict:
             "Widget names, in the order UI workflows store their values, of every node type in workflows/*.json. "
             "Captured from /object_info by `python -m riflex export-api --node-inputs-from URL [--node-inputs-from "
             "URL2]`: each type from the first ComfyUI that has it; give the oldest supported ComfyUI first, so the "
-            "API files it generates run on every supported version."
+            "API files it generates run on every supported version. required_later: inputs a newer ComfyUI appends "
+            "and requires, sent with their defaults (an older one ignores them)."
         ),
         "captured_from": versions,
         "nodes": dict(sorted(entries.items())),

@@ -22,13 +22,19 @@ def comfy_server(comfy_install, tiny_models):
     server.stop()
 
 
-def run_ok(server: ComfyServer, prompt: dict, fresh: bool = True) -> dict[str, np.ndarray]:
-    """Run a prompt that must succeed, every node computed anew; returns SaveLatent outputs by node id."""
+def run_ok(server: ComfyServer, prompt: dict, fresh: bool = True, texts: list | None = None) -> dict[str, np.ndarray]:
+    """Run a prompt that must succeed, every node computed anew; returns SaveLatent outputs by node id.
+    texts: a list to which the (node id, text) lines shown on nodes are appended, read from the
+    websocket as the editor does."""
     from safetensors.numpy import load_file
 
     if fresh:
         server.free()
-    entry = server.run(prompt)
+    if texts is None:
+        entry = server.run(prompt)
+    else:
+        entry, shown = server.run_collecting_texts(prompt)
+        texts.extend(shown)
     status = entry["status"]
     assert status["status_str"] == "success", f"{status['messages']}\n{server.log()[-3000:]}"
     if fresh:

@@ -38,6 +38,9 @@ RIFLEX_DEFAULTS = {
 }
 
 
+DECAY_DEFAULTS = {"alpha": 0.9, "window": 0.0, "beta": 0.6, "train_len": 0, "anchor_first_frame": "auto"}
+
+
 def latent_frames_to_pixels(latent_frames: int) -> int:
     return (latent_frames - 1) * 4 + 1
 
@@ -45,6 +48,11 @@ def latent_frames_to_pixels(latent_frames: int) -> int:
 def riflex(**overrides) -> tuple[str, dict]:
     """A RIFLEx RoPE step for a branch chain, with all inputs given."""
     return ("RIFLExRoPE", {**RIFLEX_DEFAULTS, **overrides})
+
+
+def attention_decay(**overrides) -> tuple[str, dict]:
+    """A RIFLEx Attention Decay step for a branch chain, with all inputs given."""
+    return ("RIFLExAttentionDecay", {**DECAY_DEFAULTS, **overrides})
 
 
 def video_prompt(

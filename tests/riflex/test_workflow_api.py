@@ -16,6 +16,7 @@ from riflex.workflow_api import (
     convert_workflow,
     node_inputs_entry,
     read_json,
+    required_later,
     widget_names,
 )
 
@@ -350,3 +351,45 @@ def test_reads_are_bounded(tmp_path):
         read_json("/dev/zero", max_bytes=1 << 20)  # a device would never end
     with pytest.raises(WorkflowError, match=r"cannot read .*: Is a directory"):
         read_json(tmp_path)
+
+
+def test_inputs_a_newer_comfyui_appends_and_requires_are_sent_with_their_defaults(tmp_path):
+    """ComfyUI 0.33's WanContextWindowsManual appends two required inputs to 0.8's seven: a
+    workflow saved with seven values loads in either editor (0.33's gives the two their
+    defaults), and its API export must send them, which 0.8 ignores."""
+    (tmp_path / "wf.json").write_text(json.dumps(graph([node(1, "Windows"), node(2, "KSampler")], [])))
+    old_info = info({"model": ["MODEL"], "length": ["INT", {"default": 81}]})
+    new_info = info(
+        {
+            "model": ["MODEL"],
+            "length": ["INT", {"default": 81}],
+            "retain_first_frame": ["BOOLEAN", {"default": False}],
+            "mode": [["a", "b"], {}],
+        },
+        {"tweak": ["FLOAT", {"default": 0.5}]},  # optional: a prompt without it is valid
+        order={"required": ["model", "length", "retain_first_frame", "mode"], "optional": ["tweak"]},
+    )
+    renamed = info({"model": ["MODEL"], "size": ["INT", {"default": 1}], "extra": ["INT", {"default": 2}]})
+    old = _FakeComfyUI("0.8.0", {"Windows": old_info, "KSampler": KSAMPLER_INFO})
+    new = _FakeComfyUI("0.33.0", {"Windows": new_info, "KSampler": renamed})
+    try:
+        snapshot = capture_node_inputs([old.url, new.url], tmp_path)
+    finally:
+        old.close()
+        new.close()
+    windows = snapshot["nodes"]["Windows"]
+    assert windows["widgets"] == ["length"]
+    assert windows["required_later"] == {"retain_first_frame": False, "mode": "a"}
+    assert required_later(windows, new_info) == windows["required_later"]
+    assert "required_later" not in snapshot["nodes"]["KSampler"]  # not the same widgets: nothing is guessed
+    workflow = graph(
+        [
+            node(1, "Windows", [241]),
+            node(2, "Windows", [81], [socket("retain_first_frame", "BOOLEAN", 5, "retain_first_frame")]),
+        ],
+        [[5, 3, 0, 2, 0, "BOOLEAN"]],
+    )
+    workflow["nodes"].append(node(3, "Loader", ["m"]))
+    prompt = convert_workflow(workflow, {**snapshot["nodes"], "Loader": NODE_INPUTS["Loader"]})
+    assert prompt["1"]["inputs"] == {"length": 241, "retain_first_frame": False, "mode": "a"}
+    assert prompt["2"]["inputs"] == {"length": 81, "mode": "a", "retain_first_frame": ["3", 0]}

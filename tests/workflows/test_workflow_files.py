@@ -10,7 +10,18 @@ import subprocess
 import sys
 
 import pytest
-from workflow_cases import API_DIR, FAMILY, REPO, SNAPSHOT, WORKFLOWS, load_json, model_files, ui_workflow_paths
+from workflow_cases import (
+    API_DIR,
+    CONTEXT_WINDOW_NODES,
+    FAMILY,
+    REPO,
+    SNAPSHOT,
+    WORKFLOWS,
+    load_json,
+    model_files,
+    ui_workflow_paths,
+    window_pixel_frames,
+)
 
 from riflex import FAMILIES, get_family, plan_temporal
 from riflex.workflow_api import export_dir, load_node_inputs
@@ -152,19 +163,25 @@ def test_note_quotes_what_each_riflex_node_reports_at_the_shipped_length(name):
     assert f"{length} frames" in note
     family = get_family(FAMILY[name])
     spec = family.spec()
-    test_len = spec.positions_from_pixel_frames(length)
+    # with context windows the model sees one window at a time: the Note quotes every window length
+    windows = [node["widgets_values"][0] for node in workflow["nodes"] if node["type"] in CONTEXT_WINDOW_NODES]
+    seen = window_pixel_frames(*windows, spec.temporal_compression, causal_fix=True) if windows else [length]
+    if windows:  # windows longer than training (where RIFLEx acts in each), shorter than the video
+        assert spec.train_len < spec.positions_from_pixel_frames(seen[0]) < spec.positions_from_pixel_frames(length)
     for node in workflow["nodes"]:
         if node["type"] != "RIFLExRoPE":
             continue
         method, k, s = node["widgets_values"][:3]
-        plan = plan_temporal(spec, method, test_len, k=k, s=s, default_k=family.default_k)
-        line = plan.summary(family.key)
-        unit = "latent frames" if spec.temporal_patch == 1 else "time positions"
-        head = f"RIFLEx {method} on {family.key}: {test_len} {unit} ({length} px), train {spec.train_len}, s = {plan.s:.2f}"
-        assert line.startswith(head)
-        single = not name.startswith("compare_methods")  # the comparison's Note quotes only the part after s
-        quoted = line if single else line[len(head) :].lstrip(",: ")
-        assert quoted in note, f"the Note should quote {quoted!r}"
+        for frames in seen:
+            test_len = spec.positions_from_pixel_frames(frames)
+            plan = plan_temporal(spec, method, test_len, k=k, s=s, default_k=family.default_k)
+            line = plan.summary(family.key)
+            unit = "latent frames" if spec.temporal_patch == 1 else "time positions"
+            head = f"RIFLEx {method} on {family.key}: {test_len} {unit} ({frames} px), train {spec.train_len}, s = {plan.s:.2f}"
+            assert line.startswith(head)
+            single = not name.startswith("compare_methods")  # the comparison's Note quotes only the part after s
+            quoted = line if single else line[len(head) :].lstrip(",: ")
+            assert quoted in note, f"the Note should quote {quoted!r}"
 
 
 def test_comparison_samples_five_methods_from_one_seed():

@@ -7,11 +7,12 @@ encoders, CLIP vision and audio encoders substituted in the test copy only
 at the smallest frame size, 2 sampling steps and 17 frames (the tiny VAEs decode frame by frame:
 time grows with length; Wan Animate 5, its face encoder is full size). VOID runs both passes, RAFT
 included, at 256 px (RAFT's smallest after VOID halves the frames) and 5 frames, on ComfyUIs that
-have its nodes (skipped with the reason elsewhere). HunyuanVideo, and VOID's first pass, also run at
-their shipped 257 and 197 frames, where RIFLEx must change theta_k. The test asserts that each Save
-Video wrote a video with the expected number of frames and size, and that every RIFLEx RoPE node
-reported what it applied for the real latent length, with theta_k and its period computed here from
-the paper's formula. (That each Note quotes what the node reports at the shipped length is checked
+have its nodes (skipped with the reason elsewhere). HunyuanVideo, VOID's first pass and Wan 2.2 5B
+in context windows also run at their shipped 257, 197 and 481 frames, where RIFLEx must change
+theta_k (in context windows: for each window length the model is shown, and for nothing longer).
+The test asserts that each Save Video wrote a video with the expected number of frames and size,
+and that every RIFLEx RoPE node reported what it applied for the real latent length, with theta_k
+and its period computed here from the paper's formula. (That each Note quotes what the node reports at the shipped length is checked
 in test_workflow_files.)"""
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import av
 import pytest
 from workflow_cases import (
     API_DIR,
+    CONTEXT_WINDOW_NODES,
     FAMILY,
     TEST_FRAMES,
     TEST_FRAMES_FOR,
@@ -32,6 +34,7 @@ from workflow_cases import (
     shrink,
     substitute,
     ui_workflow_paths,
+    window_pixel_frames,
 )
 
 pytestmark = pytest.mark.comfyui
@@ -64,6 +67,9 @@ CASES = [
 # needs 256 px, minutes at this length on a CPU), at 16 px
 VOID = "void_cogvideox1.5_inpainting_197_frames"
 CASES += [pytest.param(VOID, None, id=f"{VOID}-pass-1-as-shipped")]
+# Wan 2.2 5B at its shipped 481 frames in context windows of 241: RIFLEx must act inside each window
+CONTEXT = "wan2.2_ti2v_5B_context_windows_481_frames"
+CASES += [pytest.param(CONTEXT, None, id=f"{CONTEXT}-as-shipped")]
 
 
 def expected_report(method: str, family: str, pixel_frames: int) -> str:
@@ -141,9 +147,23 @@ def test_workflow_runs_and_riflex_reports_what_it_applied(workflow_server, name,
         assert read_video(path) == expected_frames(prompt, node_id), f"node {node_id}: {path.name}"
 
     (length,) = {node["inputs"]["length"] for node in prompt.values() if node["class_type"] in TINY_SIZE}
+    seen = [length]  # the pixel frames of what the model is shown: the whole video, or one window at a time
+    windows = [
+        node["inputs"]["context_length"] for node in prompt.values() if node["class_type"] in CONTEXT_WINDOW_NODES
+    ]
+    if windows and length > windows[0]:
+        manual = workflow_server.get("/object_info/ContextWindowsManual")["ContextWindowsManual"]
+        causal_fix = "causal_window_fix" in manual["input"]["required"]  # ComfyUI 0.33's, on by default
+        seen = window_pixel_frames(windows[0], TIME.get(family, (4,))[0], causal_fix)
     riflex_nodes = [node_id for node_id, node in prompt.items() if node["class_type"] == "RIFLExRoPE"]
     assert riflex_nodes, "the workflow has no RIFLEx RoPE node"
     for node_id in riflex_nodes:
         shown = [text for sender, text in texts if sender == node_id]
-        expected = expected_report(prompt[node_id]["inputs"]["method"], family, length)
-        assert any(text.startswith(expected) for text in shown), f"node {node_id}: expected {expected!r}, shown {shown}"
+        for frames in seen:
+            expected = expected_report(prompt[node_id]["inputs"]["method"], family, frames)
+            assert any(text.startswith(expected) for text in shown), (
+                f"node {node_id}: expected {expected!r}, shown {shown}"
+            )
+        if windows and length > windows[0]:  # nothing else: never planned for the whole video
+            heads = [expected_report(prompt[node_id]["inputs"]["method"], family, frames) for frames in seen]
+            assert all(any(text.startswith(head) for head in heads) for text in shown), (seen, shown)

@@ -32,7 +32,21 @@ FAMILY = {
     "cosmos_predict2_2B_video2world_185_frames": "cosmos_predict2",
     "ltxv_2B_t2v_513_frames": "ltxv",
     "void_cogvideox1.5_inpainting_197_frames": "cogvideox_15",
+    "wan2.2_ti2v_5B_context_windows_481_frames": "wan22_5b",
 }
+
+# context-window nodes (ComfyUI core) and the pixel frames of one window: the model, and so every
+# RIFLEx node, sees one window at a time. ComfyUI 0.33 shows every window after the first one
+# latent frame from before it as well (causal_window_fix, always on in WanContextWindowsManual):
+# one latent frame (temporal compression pixel frames) longer.
+CONTEXT_WINDOW_NODES = ("WanContextWindowsManual",)
+
+
+def window_pixel_frames(context_length: int, temporal_compression: int, causal_fix: bool) -> list[int]:
+    """The window lengths, in pixel frames, a RIFLEx node is shown: the first window's, and
+    where ComfyUI has the causal fix, the later windows' (one latent frame more)."""
+    return [context_length] + ([context_length + temporal_compression] if causal_fix else [])
+
 
 # every diffusion model and VAE a shipped workflow loads -> the tiny file the test server holds
 # under that real name (built by tiny_models.py and tiny_workflow_parts.py with ComfyUI's own
