@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 import comfy.patcher_extension as patcher_extension
@@ -52,7 +52,7 @@ class _RunState:
 
     node_id: str | None
     note: str = ""
-    reported_key: tuple | None = None
+    reported_keys: set = field(default_factory=set)  # each plan is reported once per sampling run
 
 
 def make_planner(resolved: ResolvedModel, settings: PatchSettings):
@@ -122,7 +122,7 @@ def install(model, resolved: ResolvedModel, settings: PatchSettings, node_id: st
     tasr = settings.method == "tasr"
 
     def outer_sample_wrapper(executor, *args, **kwargs):
-        state.reported_key = None
+        state.reported_keys = set()
         try:
             return executor(*args, **kwargs)
         finally:
@@ -136,8 +136,8 @@ def install(model, resolved: ResolvedModel, settings: PatchSettings, node_id: st
         positions = resolved.positions(latent.shape, options.get("rope_options"))
         late = tasr and _late_in_schedule(options, settings.tasr_switch)
         key = (positions, late)
-        if state.reported_key != key:
-            state.reported_key = key
+        if key not in state.reported_keys:
+            state.reported_keys.add(key)
             plans = plans_for(*key)
             text = summary(plans, resolved.family.key) + state.note
             (log.warning if max(p.s for p in plans if p is not None) > 3 else log.info)("%s", text)
