@@ -15,6 +15,8 @@ Pure: the rule itself (riflex/decay_attention.py) and the ComfyUI side (nodes/) 
 
 from __future__ import annotations
 
+import bisect
+import functools
 import math
 from dataclasses import dataclass
 
@@ -106,23 +108,24 @@ def harmonic_bands(axis_freqs: torch.Tensor, k: int, max_distance: float) -> tup
     HunyuanVideo this gives 46-54, 97-105, 147-155 and 197-205 frames; the reference hard-codes
     46-54, 96-104, 146-154 and 196-204 (multiples of 50 rather than of 16 pi = 50.27).
     """
-    freqs = axis_freqs.to(torch.float64)[:k].tolist()
-    if not freqs or not 1 <= k <= axis_freqs.numel():
+    if not 2 <= k <= axis_freqs.numel():  # a band needs components coming back in phase together
         return ()
-    theta_k = freqs[-1]
-    period_k = float(periods(torch.tensor([theta_k], dtype=torch.float64))[0])
+    freqs = axis_freqs.to(torch.float64)[:k]
+    theta_k = float(freqs[-1])
+    period_k = float(periods(freqs[-1:])[0])
     half_width = BAND_PHASE_TOLERANCE / theta_k
+    last_turn = math.floor((max_distance + half_width + 0.5) / period_k)
     bands = []
-    turns = 1
-    while turns * period_k - half_width - 0.5 <= max_distance:
-        center = turns * period_k
-        worst = max(abs(math.remainder(f * center, 2 * math.pi)) for f in freqs)
-        if worst <= BAND_PHASE_TOLERANCE:
+    for start in range(1, last_turn + 1, 65536):  # whole turns of k, a chunk at a time, vectorised
+        turns = torch.arange(start, min(start + 65536, last_turn + 1), dtype=torch.float64)
+        centers = turns * period_k
+        phases = torch.remainder(freqs[:, None] * centers[None, :] + math.pi, 2 * math.pi) - math.pi
+        for turn in turns[phases.abs().amax(dim=0) <= BAND_PHASE_TOLERANCE].tolist():
+            center = turn * period_k
             first = max(1, math.ceil(center - half_width - 0.5))
             last = min(math.floor(center + half_width + 0.5), math.floor(max_distance))
             if first <= last:
-                bands.append(HarmonicBand(turns, center, half_width, first, last))
-        turns += 1
+                bands.append(HarmonicBand(int(turn), center, half_width, first, last))
     return tuple(bands)
 
 
@@ -145,15 +148,24 @@ class DecayPlan:
     def active(self) -> bool:
         return self.frames > self.train_len
 
+    @functools.cached_property
+    def _band_firsts(self) -> list[int]:
+        return [band.first for band in self.bands]
+
     def factor_at(self, distance: int) -> float:
         """The factor on a positive logit of two frames `distance` apart (1 = unchanged)."""
-        if any(band.first <= distance <= band.last for band in self.bands):
+        index = bisect.bisect_right(self._band_firsts, distance) - 1  # bands are sorted and apart
+        if index >= 0 and distance <= self.bands[index].last:
             return self.beta
         return self.alpha if distance > self.window else 1.0
 
     def distance_factors(self) -> torch.Tensor:
         """[frames] float32: the factor for every frame distance 0..frames-1."""
-        return torch.tensor([self.factor_at(d) for d in range(self.frames)], dtype=torch.float32)
+        distances = torch.arange(self.frames)
+        factors = torch.where(distances > self.window, self.alpha, 1.0)
+        for band in self.bands:
+            factors[(distances >= band.first) & (distances <= band.last)] = self.beta
+        return factors.to(torch.float32)
 
     def frame_factors(self) -> torch.Tensor:
         """[frames, frames] float32: the factor between query frame a and key frame b."""
@@ -168,7 +180,10 @@ class DecayPlan:
             return f"{head}: within the training length, attention unchanged"
         s = self.frames / self.train_len
         bands = (
-            "harmonic bands " + ", ".join(f"{b.first}-{b.last}" for b in self.bands) + f" (beta {self.beta:g})"
+            "harmonic bands "
+            + ", ".join(f"{b.first}-{b.last}" for b in self.bands[:4])
+            + (f", ... ({len(self.bands)} in all)" if len(self.bands) > 4 else "")
+            + f" (beta {self.beta:g})"
             if self.bands
             else "no harmonic bands"
         )

@@ -11,14 +11,20 @@ __all__ = ["decay_ranges", "decay_to_dict", "decay_to_text"]
 
 
 def decay_ranges(plan: DecayPlan) -> list[tuple[int, int, float]]:
-    """(first, last, factor) for runs of frame distances 0..frames-1 with the same factor."""
+    """(first, last, factor) for runs of frame distances 0..frames-1 with the same factor: the
+    factor only changes at the window's edge and the bands' edges, so this is one step per edge,
+    whatever the length."""
+    edges = {0, plan.frames, min(plan.frames, int(plan.window) + 1)}
+    for band in plan.bands:
+        edges |= {min(band.first, plan.frames), min(band.last + 1, plan.frames)}
     ranges: list[tuple[int, int, float]] = []
-    for distance in range(plan.frames):
-        factor = plan.factor_at(distance)
+    points = sorted(edges)
+    for first, stop in zip(points, points[1:], strict=False):
+        factor = plan.factor_at(first)
         if ranges and ranges[-1][2] == factor:
-            ranges[-1] = (ranges[-1][0], distance, factor)
+            ranges[-1] = (ranges[-1][0], stop - 1, factor)
         else:
-            ranges.append((distance, distance, factor))
+            ranges.append((first, stop - 1, factor))
     return ranges
 
 

@@ -131,10 +131,13 @@ def plot_decay(plan: DecayPlan, width: int = 768, height: int = 216) -> np.ndarr
             for y in range(top, height - bottom, 10):  # dashed
                 draw.line([(x, y), (x, min(y + 5, height - bottom))], fill=color, width=2)
             draw.text((x + 4, top - 14), label, fill=color)
-    factors = [plan.factor_at(d) if plan.active else 1.0 for d in range(plan.frames)]
+    from .decay_table import decay_ranges
+
     points = []
-    for distance, factor in enumerate(factors):  # a step line: each distance holds its factor
-        points += [(x_of(max(distance - 0.5, 0)), y_of(factor)), (x_of(min(distance + 0.5, span)), y_of(factor))]
+    for first, last, factor in decay_ranges(plan) if plan.active else [(0, plan.frames - 1, 1.0)]:
+        # a step line: each run of distances holds its factor
+        factor_y = y_of(factor)
+        points += [(x_of(max(first - 0.5, 0)), factor_y), (x_of(min(last + 0.5, span)), factor_y)]
     draw.line(points, fill=COLORS["after"], width=2)
     draw.text((left, height - 20), "frame distance |query frame - key frame| (latent frames)", fill=COLORS["axes"])
     title = "attention decay: factor on positive logits" + ("" if plan.active else " (within training: none)")
