@@ -15,9 +15,11 @@ compiler refuses) and the reference the tests check this one against.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
 import time
+import types
 from dataclasses import dataclass
 
 import torch
@@ -59,7 +61,7 @@ def prefers_flex(device: torch.device) -> bool:
 @dataclass
 class CompiledKernel:
     """One compiled FlexAttention for one (shape, dtype, device): `compile_seconds` is the time
-    its first call took (tracing and compiling), None until then."""
+    its first call took (tracing and compiling), None until then; `lock` serialises compiling."""
 
     key: tuple
     function: object
@@ -69,6 +71,9 @@ class CompiledKernel:
 
 _KERNELS: dict[tuple, CompiledKernel] = {}
 _KERNELS_LOCK = threading.Lock()
+# compiling is rare and dynamo's tracing is not meant to run in two threads at once: one at a time
+_COMPILE_LOCK = threading.Lock()
+_KERNEL_NUMBERS = itertools.count()
 MAX_KERNELS = 8
 
 
@@ -104,14 +109,21 @@ def _decay_flex(q, k, v, factors, start, per_frame, train_len, anchor, additive,
 
 def kernel_for(key: tuple, compiled: bool = True) -> CompiledKernel:
     """The kernel for `key` (shapes, dtype, device, mask layout), made once and shared between
-    threads: the dict is guarded by a lock, each kernel's first (compiling) call by its own."""
+    threads: the dict is guarded by a lock, and first (compiling) calls by one compile lock."""
     with _KERNELS_LOCK:
         kernel = _KERNELS.get(key)
         if kernel is None:
             if len(_KERNELS) >= MAX_KERNELS:
                 _KERNELS.pop(next(iter(_KERNELS)))
-            function = torch.compile(_decay_flex, dynamic=False, fullgraph=True) if compiled else _decay_flex
-            kernel = CompiledKernel(key, function, None if compiled else 0.0, threading.Lock())
+            function = _decay_flex
+            if compiled:
+                # a copy of the function's code per kernel: dynamo keeps its compiled graphs and
+                # their recompile budget per code object, so every shape gets its own and a long
+                # session of many shapes never falls back to eager (which would build [S, S])
+                own_code = _decay_flex.__code__.replace(co_name=f"_decay_flex_{next(_KERNEL_NUMBERS)}")
+                function = types.FunctionType(own_code, _decay_flex.__globals__, own_code.co_name)
+                function = torch.compile(function, dynamic=False, fullgraph=True)
+            kernel = CompiledKernel(key, function, None if compiled else 0.0, _COMPILE_LOCK)
             _KERNELS[key] = kernel
     return kernel
 
@@ -149,11 +161,12 @@ def flex_decayed_rows(
         k = k.repeat_interleave(heads // k.shape[1], dim=1)
         v = v.repeat_interleave(heads // v.shape[1], dim=1)
     dtype = v.dtype
-    # the centring in float32, as the exact path does, then back to the kernel's dtype
-    keys = k.float()
-    keys = (keys - keys.mean(dim=2, keepdim=True)).to(dtype)
-    rows = q[:, :, video.start : video.stop].to(dtype).contiguous()
-    values = v.contiguous()
+    # the mean in float32, as the exact path takes it, without a float32 copy of the keys (at
+    # 131k tokens that copy alone would be 0.8 GB); the kernel reads strided q, k, v as they come
+    mean = k.mean(dim=2, keepdim=True, dtype=torch.float32)
+    keys = k.to(dtype) - mean.to(dtype)
+    rows = q[:, :, video.start : video.stop].to(dtype)
+    values = v
     additive = _mask_4d(mask, q.device)
     mask_strides = None
     if additive is not None:
@@ -175,7 +188,7 @@ def flex_decayed_rows(
     kernel = kernel_for((*key, float(scale), compiled), compiled)
     arguments = (rows, keys, values, factors, *numbers, anchor, additive, mask_strides, float(scale))
     if kernel.compile_seconds is None:
-        with kernel.lock:  # one thread compiles; the others wait for it and reuse the kernel
+        with kernel.lock:  # one thread compiles; others wait for it and reuse the kernel
             if kernel.compile_seconds is None:
                 started = time.perf_counter()
                 out = kernel.function(*arguments)

@@ -232,3 +232,14 @@ def test_kernels_are_keyed_and_bounded():
     for index in range(decay_flex.MAX_KERNELS + 1):
         kernel_for(("test-key-fill", index), compiled=False)
     assert len(decay_flex._KERNELS) <= decay_flex.MAX_KERNELS
+
+
+def test_every_compiled_kernel_has_its_own_code_object():
+    """Dynamo keeps compiled graphs and its recompile budget per code object: one per kernel
+    means a session with many latent shapes never exhausts it and silently runs eagerly (which
+    would build the full score matrix)."""
+    first, second = kernel_for(("own-code", 1)), kernel_for(("own-code", 2))
+    original = [kernel.function._torchdynamo_orig_callable for kernel in (first, second)]
+    assert original[0].__code__ is not original[1].__code__
+    assert original[0].__code__.co_code == original[1].__code__.co_code  # the same function, copied
+    assert first.lock is second.lock  # compiling is serialised across kernels
