@@ -201,9 +201,9 @@ def flex_decayed_rows(
 
 
 def _mask_supported(mask: torch.Tensor | None, seq: int) -> bool:
-    """Masks FlexAttention's score_mod can read per (batch, head, query, key): up to 4-d, the
+    """Masks FlexAttention's score_mod can read per (batch, head, query, key): 2-d to 4-d, the
     last dimension the keys."""
-    return mask is None or (1 <= mask.ndim <= 4 and mask.shape[-1] >= seq)
+    return mask is None or (2 <= mask.ndim <= 4 and mask.shape[-1] >= seq)
 
 
 _FAILED: set[tuple] = set()

@@ -243,3 +243,16 @@ def test_every_compiled_kernel_has_its_own_code_object():
     assert original[0].__code__ is not original[1].__code__
     assert original[0].__code__.co_code == original[1].__code__.co_code  # the same function, copied
     assert first.lock is second.lock  # compiling is serialised across kernels
+
+
+def test_a_mask_flex_cannot_read_goes_to_the_exact_path(monkeypatch):
+    """A mask that broadcasts over the keys ([B, 1, 1]: one value per batch) has no per-key entry
+    for score_mod to read: the exact path takes it, with the same result as asked directly."""
+    monkeypatch.setitem(decay_flex.FLEX_FASTER_ON, "cpu", True)
+    calls = []
+    monkeypatch.setattr(decay_flex, "flex_decayed_rows", lambda *a, **kw: calls.append("flex"))
+    q, k, v, decay, video, _ = layout_inputs("wan")
+    mask = torch.tensor([0.0, -2.0]).reshape(2, 1, 1)
+    got = fastest_decayed_rows(q, k, v, decay, video, 8**-0.5, mask)
+    assert calls == []
+    assert torch.equal(got, decayed_rows(q, k, v, decay, video, 8**-0.5, mask))
