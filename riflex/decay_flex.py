@@ -8,8 +8,8 @@ and the mod returns min(s, f(d) * s) for a video pair d frames apart, -inf for a
 and s otherwise. The compiled kernel works on tiles and never holds more than a tile of scores:
 no [S, S] anywhere (the block mask FlexAttention builds by default is [S/128, S/128]).
 
-Which path runs is chosen per device by measurement (FLEX_FASTER_ON, from bench/bench_decay.py),
-not by a user setting. The exact block path stays the fallback (an unsupported mask, a shape the
+Which path runs is chosen per device from a table (FLEX_FASTER_ON; the CPU entry measured with
+bench/bench_decay.py), not by a user setting. The exact block path stays the fallback (an unsupported mask, a shape the
 compiler refuses) and the reference the tests check this one against.
 """
 
@@ -38,10 +38,12 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-# device type -> whether the compiled FlexAttention path beat the exact block path there, as
-# measured with bench/bench_decay.py (the README's Benchmark section has the numbers). CUDA:
-# FlexAttention's Triton kernel is the fused tile loop the reference's own kernel is; CPU: see
-# the README (inductor's C++ flex template against the block path's large matmuls).
+# device type -> whether the compiled FlexAttention path beats the exact block path there.
+# cpu: measured with bench/bench_decay.py (2 cores, float32: FlexAttention 2-3x slower than the
+# exact path at 2,688-5,376 tokens; the README's Benchmark section has the numbers). cuda: not
+# measured yet (no GPU was available); FlexAttention's Triton kernel is the fused tile loop the
+# reference's own kernel is, where the exact path would run many small kernels per query block.
+# Rerun `python bench/bench_decay.py --gpu-target` on a GPU and update this entry from it.
 FLEX_FASTER_ON = {"cuda": True, "cpu": False}
 
 
