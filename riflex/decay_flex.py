@@ -9,8 +9,8 @@ and s otherwise. The compiled kernel works on tiles and never holds more than a 
 no [S, S] anywhere (the block mask FlexAttention builds by default is [S/128, S/128]).
 
 Which path runs is chosen per device from a table (FLEX_FASTER_ON; the CPU entry measured with
-bench/bench_decay.py), not by a user setting. The exact block path stays the fallback (an unsupported mask, a shape the
-compiler refuses) and the reference the tests check this one against.
+bench/bench_decay.py), not by a user setting. The exact block path stays the fallback (an
+unsupported mask, a shape the compiler refuses) and the reference the tests check this one against.
 """
 
 from __future__ import annotations
