@@ -5,7 +5,10 @@
 // and grows the node to fit, once the frontend has added it.
 import { app } from "../../scripts/app.js";
 import { api } from "../../scripts/api.js";
-import { chainCallback, findWidget, isRIFLExNode, shownGraph } from "./node_helpers.js";
+import { chainCallback, findWidget, isDecayNode, isRIFLExNode, shownGraph } from "./node_helpers.js";
+
+// RIFLEx RoPE and RIFLEx Attention Decay both report what they applied
+const reports = (node) => isRIFLExNode(node) || isDecayNode(node);
 
 // the frontend's own name for the progress-text widget (useNodeProgressText), and its layout:
 // 12 px text on 16 px lines, 8 px padding above and below, 16 px at each side (TextPreviewWidget)
@@ -34,7 +37,7 @@ function neededHeight(node, widget) {
 
 function keepVisible(nodeId) {
   const node = shownGraph(app)?.getNodeById(nodeId);
-  const widget = isRIFLExNode(node) ? findWidget(node, PROGRESS_TEXT_WIDGET) : null;
+  const widget = reports(node) ? findWidget(node, PROGRESS_TEXT_WIDGET) : null;
   if (!widget?.options) return;
   if (!widget.riflexSized) {
     widget.riflexSized = true;
@@ -59,6 +62,6 @@ app.registerExtension({
   },
   nodeCreated(node) {
     // a narrower node wraps the text into more lines
-    if (isRIFLExNode(node)) chainCallback(node, "onResize", () => findWidget(node, PROGRESS_TEXT_WIDGET) && keepVisible(node.id));
+    if (reports(node)) chainCallback(node, "onResize", () => findWidget(node, PROGRESS_TEXT_WIDGET) && keepVisible(node.id));
   },
 });

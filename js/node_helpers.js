@@ -6,6 +6,12 @@ export function isRIFLExNode(node) {
   return Boolean(node) && (node.comfyClass ?? node.constructor?.comfyClass ?? node.type) === NODE_CLASS;
 }
 
+export const DECAY_NODE_CLASS = "RIFLExAttentionDecay";
+
+export function isDecayNode(node) {
+  return Boolean(node) && (node.comfyClass ?? node.constructor?.comfyClass ?? node.type) === DECAY_NODE_CLASS;
+}
+
 // Run `callback` after whatever `object[property]` already did (LiteGraph callbacks are shared
 // with the frontend and other packs: chain, never replace). Returns what the original returned.
 export function chainCallback(object, property, callback) {

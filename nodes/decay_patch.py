@@ -22,6 +22,7 @@ import comfy.patcher_extension as patcher_extension
 import torch
 
 from ..riflex.decay_attention import VideoTokens, attention_with_decay
+from ..riflex.decay_flex import fastest_decayed_rows
 from ..riflex.decay_plan import DecayPlan, DecaySettings, plan_decay_for_spec
 from .compat import send_progress_text
 from .decay_layouts import DecayLayout
@@ -45,7 +46,11 @@ class DecayOverride:
     grid: tuple[int, int, int]  # time positions, h and w patches of the latent being sampled
     extra: tuple  # what the layout needs from the call's conditioning (reference tokens, ...)
     previous: object = None  # another node's override, kept for every call this one leaves alone
+    on_compiled: object = None  # called with the seconds a FlexAttention kernel took to compile
     seen_blocks: set = field(default_factory=set)
+
+    def rows(self, q, k, v, plan, video, scale, mask):
+        return fastest_decayed_rows(q, k, v, plan, video, scale, mask, on_compiled=self.on_compiled)
 
     def video_in(self, q, k, options: dict, skip_reshape: bool) -> VideoTokens | None:
         seq_q, seq_k = (q.shape[2], k.shape[2]) if skip_reshape else (q.shape[1], k.shape[1])
@@ -78,6 +83,7 @@ class DecayOverride:
             mask=mask,
             skip_reshape=skip_reshape,
             skip_output_reshape=skip_output_reshape,
+            rows=self.rows,
             **kwargs,
         )
 
@@ -87,6 +93,10 @@ def _exact_decay(*args, **kwargs):
     """The exact block path, run as it is inside a compiled model: its per-block Python (query
     blocks, key-frame runs) is not something torch.compile should unroll into a graph."""
     return attention_with_decay(*args, **kwargs)
+
+
+def compile_note(seconds: float) -> str:
+    return f"FlexAttention kernel compiled in {seconds:.1f} s (once per latent shape; reused on every later step)"
 
 
 def _chained(previous, func):
@@ -141,7 +151,14 @@ def install(model, resolved: ResolvedModel, layout: DecayLayout, settings: Decay
             text = plan.summary(resolved.family.key)
             (log.warning if plan.frames > 4 * train_len else log.info)("%s", text)
             send_progress_text(text, state.node_id)
-        override = DecayOverride(plan, layout, grid, layout.extra_from(kwargs), options.get(OVERRIDE_KEY))
+
+        def on_compiled(seconds: float, text: str = text) -> None:
+            # once per (shape, dtype, device) in the process: the first step pays it, later ones reuse the kernel
+            send_progress_text(f"{text}\n{compile_note(seconds)}", state.node_id)
+
+        override = DecayOverride(
+            plan, layout, grid, layout.extra_from(kwargs), options.get(OVERRIDE_KEY), on_compiled=on_compiled
+        )
         new_options = {**options, OVERRIDE_KEY: override}
         if "transformer_options" in kwargs or len(args) <= 5:
             return executor(*args, **{**kwargs, "transformer_options": new_options})

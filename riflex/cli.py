@@ -361,6 +361,30 @@ def _run_export_api(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export_editor_data_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "export-editor-data", help="write js/decay_families.js, the family numbers of the editor's decay preview"
+    )
+    p.add_argument("--check", action="store_true", help="write nothing; exit 1 when the file is missing or differs")
+    p.set_defaults(run=_run_export_editor_data)
+
+
+def _run_export_editor_data(args: argparse.Namespace) -> int:
+    from .editor_data import DECAY_JS, render_decay_js
+
+    text = render_decay_js()
+    current = DECAY_JS.read_text(encoding="utf-8") if DECAY_JS.exists() else None
+    if args.check:
+        if current != text:
+            print(f"out of date: {DECAY_JS}", file=sys.stderr)
+            return 1
+        return 0
+    if current != text:
+        DECAY_JS.write_text(text, encoding="utf-8")
+        print(f"wrote {DECAY_JS}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m riflex", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -368,6 +392,7 @@ def main(argv: list[str] | None = None) -> int:
     _check_video_parser(sub)
     _run_parser(sub)
     _export_api_parser(sub)
+    _export_editor_data_parser(sub)
     args = parser.parse_args(argv)
     try:
         return args.run(args)

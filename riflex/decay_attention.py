@@ -137,19 +137,25 @@ def attention_with_decay(
     skip_reshape: bool = False,
     skip_output_reshape: bool = False,
     block_bytes: int = DEFAULT_BLOCK_BYTES,
+    rows: Callable | None = None,
     **kwargs,
 ) -> torch.Tensor:
     """A self-attention call in ComfyUI's conventions (q, k, v [B, S, H*D], or [B, H, S, D] with
     skip_reshape; the output [B, S, H*D], or [B, H, S, D] with skip_output_reshape) with the
     decay on the video's rows and `attention` (the model's own function, same arguments) on
-    every other row."""
+    every other row. rows: the function that computes the video's rows, decayed_rows's
+    arguments less block_bytes (riflex/decay_flex.py picks it per device); default the exact
+    block path."""
     if skip_reshape:
         q4, k4, v4 = q, k, v
     else:
         batch, seq, width = q.shape
         q4, k4, v4 = (t.view(batch, t.shape[1], heads, -1).transpose(1, 2) for t in (q, k, v))
     scale = kwargs.get("scale") or q4.shape[-1] ** -0.5
-    video_out = decayed_rows(q4, k4, v4, plan, video, scale, mask, block_bytes)
+    if rows is None:
+        video_out = decayed_rows(q4, k4, v4, plan, video, scale, mask, block_bytes)
+    else:
+        video_out = rows(q4, k4, v4, plan, video, scale, mask)
     seq = q4.shape[2]
     pieces = []
     for rows in (slice(0, video.start), slice(video.start, video.stop), slice(video.stop, seq)):

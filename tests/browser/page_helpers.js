@@ -16,8 +16,8 @@
     // In a new blank workflow (as File > New: the frontend keys widget state by graph and node
     // id, so a cleared graph would hand its new nodes the old values), UNETLoader (tiny Wan 2.1)
     // -> RIFLEx RoPE -> KSampler <- EmptyHunyuanLatentVideo (16x16 px, `length` frames) and the
-    // test-only conditioning, -> SaveLatent
-    async buildTinyGraph(length) {
+    // test-only conditioning, -> SaveLatent; withDecay: a RIFLEx Attention Decay after the RoPE node
+    async buildTinyGraph(length, withDecay = false) {
       await app.extensionManager.command.execute("Comfy.NewBlankWorkflow");
       const add = (type, pos, values = {}) => {
         const created = LiteGraph.createNode(type);
@@ -36,8 +36,17 @@
         if (control) control.value = "fixed";
       }
       const save = add("SaveLatent", [1060, 100], { filename_prefix: "riflex_browser/tiny" });
+      // the decay node to the right of RIFLEx RoPE, the sampler and save moved on to make room
+      const decay = withDecay ? add("RIFLExAttentionDecay", [700, 100]) : null;
+      if (decay) {
+        sampler.pos = [1080, 100];
+        save.pos = [1420, 100];
+      }
       loader.connect(0, rope, 0);
-      rope.connect(0, sampler, 0);
+      if (decay) {
+        rope.connect(0, decay, 0);
+        decay.connect(0, sampler, 0);
+      } else rope.connect(0, sampler, 0);
       cond.connect(0, sampler, 1);
       cond.connect(0, sampler, 2);
       latent.connect(0, sampler, 3);
@@ -45,7 +54,7 @@
       app.canvas.ds.offset = [0, 0];
       app.canvas.ds.scale = 1;
       app.canvas.setDirty(true, true);
-      return { loader: loader.id, rope: rope.id, latent: latent.id, sampler: sampler.id };
+      return { loader: loader.id, rope: rope.id, latent: latent.id, sampler: sampler.id, decay: decay?.id ?? null };
     },
 
     nodesOfType(type) {
@@ -92,6 +101,19 @@
       const line = element.querySelector(".riflex-preview-text");
       return {
         source: element.querySelector(".riflex-preview-source").textContent,
+        text: line.textContent,
+        level: element.dataset.level,
+        colour: getComputedStyle(line).color,
+        whole: element.scrollHeight <= element.clientHeight + 1,
+      };
+    },
+
+    // the attention-decay node's preview line (decay_preview.js)
+    decayPreview(id) {
+      const element = node(id).widgets.find((w) => w.name === "riflex_decay_preview").element;
+      const line = element.querySelector(".riflex-decay-preview-text");
+      return {
+        source: element.querySelector(".riflex-decay-preview-source").textContent,
         text: line.textContent,
         level: element.dataset.level,
         colour: getComputedStyle(line).color,

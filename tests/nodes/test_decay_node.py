@@ -30,7 +30,7 @@ TRAIN = {"wan21": 21, "wan22_5b": 31, "wan_s2v": 20, "wan_humo": 25, "wan_animat
 REFERENCE_FRAMES = {"wan_animate": 1}
 
 
-def case(family, video_frames, rope=None, settings=None, expect=True, height=4, width=4):
+def case(family, video_frames, rope=None, settings=None, expect=True, height=4, width=4, flex=False):
     """A probe case and the test's own expectation (window L/2, alpha/beta as given, HunyuanVideo's
     bands from its derivation unless a RIFLEx RoPE moved component 4, anchor on for Wan)."""
     settings = {"alpha": 0.9, "window": 0.0, "beta": 0.6, **(settings or {})}
@@ -51,6 +51,7 @@ def case(family, video_frames, rope=None, settings=None, expect=True, height=4, 
         "context": tiny["context"],
         "settings": settings,
         "rope": rope,
+        "flex": flex,  # take the compiled FlexAttention path on this CPU (the path a CUDA device gets)
         "expect": {
             "frames": video_frames,
             "train_len": train,
@@ -79,6 +80,9 @@ CASES = {
     "hunyuan_video-4x-riflex-after": case("hunyuan_video", 132, rope="after"),
     "hunyuan_video-3x-anchored-beta-1": case("hunyuan_video", 99, settings={"beta": 1.0, "anchor_first_frame": "on"}),
     "hunyuan_video_15-4x-bands": case("hunyuan_video_15", 124),
+    # the FlexAttention path (compiled by inductor for the CPU here), against the same dense reference
+    "wan21-4x-flex": case("wan21", 84, flex=True),
+    "hunyuan_video-4x-bands-flex": case("hunyuan_video", 132, flex=True),
     # within the training length: bit-identical to no node
     "wan21-at-training-length": case("wan21", 21, expect=False),
     "wan21-shorter": case("wan21", 9, expect=False),
@@ -116,6 +120,18 @@ def test_video_self_attention_matches_the_dense_reference_and_nothing_else_chang
     else:
         assert "no harmonic bands" in report
     assert ("first frame anchored to" in report) == expect["anchor"]
+
+
+@pytest.mark.parametrize("name", [name for name, c in CASES.items() if c["flex"]])
+def test_flex_cases_ran_on_the_compiled_flexattention_path(probe_results, name):
+    """The cases above with flex=True passed the dense-reference check through FlexAttention:
+    it compiled (once per shape: the two passes of every step reuse it) and no call fell back."""
+    result = probe_results[name]
+    assert "exception" not in result, result.get("exception")
+    compiled = [text for text in result["flex_logs"] if "FlexAttention compiled" in text]
+    assert 1 <= len(compiled) <= 2, result["flex_logs"]  # one shape (two where cond and uncond are apart)
+    assert not [text for text in result["flex_logs"] if "FlexAttention failed" in text]
+    assert result["worst_relative_error"] < 1e-5
 
 
 @pytest.mark.parametrize("name", [name for name, c in CASES.items() if not c["expect"]])

@@ -24,6 +24,7 @@ from workflow_cases import (
 )
 
 from riflex import FAMILIES, get_family, plan_temporal
+from riflex.decay_plan import DecaySettings, plan_decay_for_spec
 from riflex.workflow_api import export_dir, load_node_inputs
 
 LOADER_FOLDERS = {
@@ -179,9 +180,22 @@ def test_note_quotes_what_each_riflex_node_reports_at_the_shipped_length(name):
             unit = "latent frames" if spec.temporal_patch == 1 else "time positions"
             head = f"RIFLEx {method} on {family.key}: {test_len} {unit} ({frames} px), train {spec.train_len}, s = {plan.s:.2f}"
             assert line.startswith(head)
-            single = not name.startswith("compare_methods")  # the comparison's Note quotes only the part after s
+            single = not name.startswith("compare_")  # the comparisons' Notes quote only the part after s
             quoted = line if single else line[len(head) :].lstrip(",: ")
             assert quoted in note, f"the Note should quote {quoted!r}"
+    for node in workflow["nodes"]:
+        if node["type"] != "RIFLExAttentionDecay":
+            continue
+        alpha, window, beta, train_len, anchor = node["widgets_values"]
+        rope = source_of(workflow, node, "model")  # RIFLEx RoPE right before: the decay reads its plan
+        method, k, s = rope["widgets_values"][:3]
+        test_len = spec.positions_from_pixel_frames(length)
+        plan = plan_temporal(spec, method, test_len, k=k, s=s, default_k=family.default_k)
+        settings = DecaySettings(alpha, window, beta, train_len, anchor)
+        decay = plan_decay_for_spec(settings, spec, test_len, plan.freqs_after, plan.k, family.decay_anchor)
+        line = decay.summary(family.key)
+        quoted = line if not name.startswith("compare_") else line[line.index("window") :]
+        assert decay.active and quoted in note, f"the Note should quote {quoted!r}"
 
 
 def test_comparison_samples_five_methods_from_one_seed():
@@ -193,3 +207,36 @@ def test_comparison_samples_five_methods_from_one_seed():
     assert len({json.dumps(sampler["widgets_values"]) for sampler in samplers}) == 1  # same seed, steps, cfg, ...
     assert {sampler["widgets_values"][1] for sampler in samplers} == {"fixed"}
     assert [node["type"] for node in workflow["nodes"]].count("ImageStitch") == 4
+
+
+def test_extrapolation_comparison_samples_plain_riflex_decay_and_both_from_one_seed():
+    workflow = load_json(WORKFLOWS / "compare_extrapolation_wan2.1_1.3B_333_frames.json")
+    samplers = [node for node in workflow["nodes"] if node["type"] == "KSampler"]
+    branches = []
+    for sampler in samplers:  # walk each sampler's model back to the loader
+        chain, node = [], sampler
+        while node["type"] != "UNETLoader":
+            node = source_of(workflow, node, "model")
+            if node["type"] == "RIFLExRoPE":
+                chain.append(node["widgets_values"][0])
+            elif node["type"] == "RIFLExAttentionDecay":
+                chain.append("decay")
+        branches.append(tuple(reversed(chain)))
+    assert branches == [("pe",), ("riflex",), ("pe", "decay"), ("riflex", "decay")]
+    assert len({json.dumps(sampler["widgets_values"]) for sampler in samplers}) == 1  # same seed, steps, cfg, ...
+    assert {sampler["widgets_values"][1] for sampler in samplers} == {"fixed"}
+    assert [node["type"] for node in workflow["nodes"]].count("ImageStitch") == 3
+    (save,) = [node for node in workflow["nodes"] if node["type"] == "SaveVideo"]
+    assert "plain, RIFLEx, decay, both" in save["title"]
+
+
+@pytest.mark.parametrize(
+    "name, frames",
+    [("wan2.1_t2v_1.3B_333_frames_attention_decay", 333), ("hunyuan_video_t2v_385_frames_attention_decay", 385)],
+)
+def test_decay_workflows_ship_at_3x_4x_with_the_paper_settings(name, frames):
+    workflow = load_json(WORKFLOWS / f"{name}.json")
+    (length,) = {node["widgets_values"][2] for node in workflow["nodes"] if node["type"] in LATENT_NODES}
+    assert length == frames
+    (decay,) = [node for node in workflow["nodes"] if node["type"] == "RIFLExAttentionDecay"]
+    assert decay["widgets_values"] == [0.9, 0.0, 0.6, 0, "auto"]  # UltraViCo's alpha and beta, window and anchor auto

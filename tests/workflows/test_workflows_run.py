@@ -99,6 +99,44 @@ def expected_report(method: str, family: str, pixel_frames: int) -> str:
     )
 
 
+def expected_decay_report(family: str, pixel_frames: int, riflex_before: bool) -> str:
+    """What a RIFLEx Attention Decay node at its defaults shows, from UltraViCo's rule written out
+    here: window = half the training length, alpha 0.9 past it; harmonic bands only where the
+    temporal RoPE's components 1..k all come back in phase (HunyuanVideo's theta 256: every
+    2 pi / theta_4 = 16 pi latent frames, +/- half a radian of component 4 (4 frames) and half a
+    frame; none for Wan's incommensurate base 10000, and none once RIFLEx has slowed component 4
+    past the video); the first frame anchored to the training length on Wan only."""
+    theta, d_t, k, train_len = ROPE[family]
+    latent = (pixel_frames - 1) // 4 + 1
+    head = f"RIFLEx attention decay on {family}: {latent} latent frames, train {train_len}"
+    if latent <= train_len:
+        return head + ": within the training length, attention unchanged"
+    bands = []
+    if family.startswith("hunyuan") and not riflex_before:
+        for turns in range(1, 10):
+            first, last = math.ceil(turns * 16 * math.pi - 4.5), math.floor(turns * 16 * math.pi + 4.5)
+            if first <= latent - 1:
+                bands.append(f"{first}-{min(last, latent - 1)}")
+    band_text = f"harmonic bands {', '.join(bands)} (beta 0.6)" if bands else "no harmonic bands"
+    anchor = f"first frame anchored to {train_len}" if family.startswith("wan") else "first frame not anchored"
+    return (
+        f"{head}, s = {latent / train_len:.2f}: window +/-{train_len / 2:g} latent frames, alpha 0.9 beyond; "
+        f"{band_text}; {anchor}"
+    )
+
+
+def test_expected_decay_report_matches_the_hand_computed_numbers():
+    # 385 px = 97 latent frames; 16 pi = 50.27: band 46-54 (100.5 - 4.5 = 96.03 > 96); 333 px = 84 latent
+    assert expected_decay_report("hunyuan_video", 385, False) == (
+        "RIFLEx attention decay on hunyuan_video: 97 latent frames, train 33, s = 2.94: window +/-16.5 latent "
+        "frames, alpha 0.9 beyond; harmonic bands 46-54 (beta 0.6); first frame not anchored"
+    )
+    assert expected_decay_report("wan21", 333, True) == (
+        "RIFLEx attention decay on wan21: 84 latent frames, train 21, s = 4.00: window +/-10.5 latent frames, "
+        "alpha 0.9 beyond; no harmonic bands; first frame anchored to 21"
+    )
+
+
 def test_expected_report_matches_the_hand_computed_hunyuan_numbers():
     # 257 px = 65 latent frames; theta_4 = 256^(-6/16) = 1/8; 0.9 * 2 pi / 65 = 0.086998
     assert expected_report("riflex", "hunyuan_video", 257) == (
@@ -167,3 +205,11 @@ def test_workflow_runs_and_riflex_reports_what_it_applied(workflow_server, name,
         if windows and length > windows[0]:  # nothing else: never planned for the whole video
             heads = [expected_report(prompt[node_id]["inputs"]["method"], family, frames) for frames in seen]
             assert all(any(text.startswith(head) for head in heads) for text in shown), (seen, shown)
+    for node_id, node in prompt.items():
+        if node["class_type"] != "RIFLExAttentionDecay":
+            continue
+        rope = prompt[node["inputs"]["model"][0]]  # the shipped graphs put RIFLEx RoPE right before the decay
+        assert rope["class_type"] == "RIFLExRoPE"
+        shown = [text for sender, text in texts if sender == node_id]
+        expected = expected_decay_report(family, length, rope["inputs"]["method"] == "riflex")
+        assert expected in shown, f"node {node_id}: expected {expected!r}, shown {shown}"

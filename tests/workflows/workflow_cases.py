@@ -33,6 +33,9 @@ FAMILY = {
     "ltxv_2B_t2v_513_frames": "ltxv",
     "void_cogvideox1.5_inpainting_197_frames": "cogvideox_15",
     "wan2.2_ti2v_5B_context_windows_481_frames": "wan22_5b",
+    "wan2.1_t2v_1.3B_333_frames_attention_decay": "wan21",
+    "hunyuan_video_t2v_385_frames_attention_decay": "hunyuan_video",
+    "compare_extrapolation_wan2.1_1.3B_333_frames": "wan21",
 }
 
 # context-window nodes (ComfyUI core) and the pixel frames of one window: the model, and so every
@@ -159,6 +162,14 @@ TEST_FRAMES = 17  # 5 latent frames: a short run through every node (VAE decode 
 # and noise warp at 256 px (VOID rounds lengths to an even latent count: 17 would become 13), and
 # Wan Animate's face motion encoder, which ComfyUI builds at its full size (512 px face crops)
 TEST_FRAMES_FOR = {"void_cogvideox1.5_inpainting_197_frames": 5, "wan2.2_animate_14B_201_frames": 5}
+# the attention-decay workflows run at their shipped 4x / 3x lengths (None): within the training
+# length the decay does nothing, so 17 frames would test nothing of it
+DECAY_WORKFLOWS = (
+    "wan2.1_t2v_1.3B_333_frames_attention_decay",
+    "hunyuan_video_t2v_385_frames_attention_decay",
+    "compare_extrapolation_wan2.1_1.3B_333_frames",
+)
+TEST_FRAMES_FOR.update(dict.fromkeys(DECAY_WORKFLOWS))
 TEST_STEPS = 2
 
 

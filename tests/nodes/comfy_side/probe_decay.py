@@ -149,6 +149,15 @@ def run_case(case):
 
     decay_node = importlib.import_module(f"{PACK_NAME}.nodes.decay_node")
     rope_node = importlib.import_module(f"{PACK_NAME}.nodes.rope_node")
+    decay_flex = importlib.import_module(f"{PACK_NAME}.riflex.decay_flex")
+    flex_before = dict(decay_flex.FLEX_FASTER_ON)
+    decay_flex.FLEX_FASTER_ON["cpu"] = bool(case.get("flex"))
+    flex_logs = []
+    flex_handler = logging.Handler()
+    flex_handler.emit = lambda record: flex_logs.append(record.getMessage())
+    flex_log = logging.getLogger(f"{PACK_NAME}.riflex.decay_flex")
+    flex_log.addHandler(flex_handler)
+    flex_log.setLevel(logging.INFO)
     recorders = {}
     for name in ATTENTION_MODULES:
         try:
@@ -228,10 +237,13 @@ def run_case(case):
                 "plain_finite": bool(torch.isfinite(without).all()),
                 "reports": [text for text in texts if "attention decay" in text],
                 "input_model_wrappers": sorted(key for wrappers in model.wrappers.values() for key in wrappers),
+                "flex_logs": flex_logs,
             }
         )
         return result
     finally:
+        decay_flex.FLEX_FASTER_ON.update(flex_before)
+        flex_log.removeHandler(flex_handler)
         for name, recorder in recorders.items():
             importlib.import_module(name).optimized_attention = recorder.real
 

@@ -1,0 +1,60 @@
+"""The editor's decay family data (js/decay_families.js) and the decay golden cases
+(tests/golden/decay_preview_cases.json) are what riflex/ writes now: no hand copy in js/."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from riflex.decay_plan import harmonic_bands
+from riflex.editor_data import DECAY_JS, decay_families, render_decay_js
+from riflex.families import get_family
+from riflex.frequencies import axis_frequencies
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_committed_js_is_what_riflex_writes():
+    assert DECAY_JS.read_text(encoding="utf-8") == render_decay_js(), "run: python -m riflex export-editor-data"
+    check = subprocess.run(
+        [sys.executable, "-m", "riflex", "export-editor-data", "--check"], cwd=REPO, capture_output=True, text=True
+    )
+    assert check.returncode == 0, check.stderr
+
+
+def test_family_numbers_follow_the_families_and_the_band_derivation():
+    families = decay_families()
+    wan, hunyuan = families["wan21"], families["hunyuan_video"]
+    assert (wan["trainFrames"], wan["trainLen"], wan["anchor"], wan["hasBands"]) == (81, 21, True, False)
+    assert (hunyuan["trainFrames"], hunyuan["trainLen"], hunyuan["anchor"], hunyuan["hasBands"]) == (
+        129,
+        33,
+        False,
+        True,
+    )
+    # Wan Animate: 77 px + the reference frame in front, which the decay does not count
+    assert families["wan_animate"]["trainLen"] == 20 and families["wan_animate"]["referenceFrames"] == 1
+    for key, data in families.items():
+        family = get_family(key)
+        bands = harmonic_bands(axis_frequencies(family.theta, family.axes_dims[0]), family.default_k, 4096)
+        assert data["hasBands"] == bool(bands), key
+
+
+def test_decay_golden_is_up_to_date(tmp_path):
+    path = REPO / "tests" / "golden" / "make_decay_golden.py"
+    spec = importlib.util.spec_from_file_location("make_decay_golden", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    committed = (REPO / "tests" / "golden" / "decay_preview_cases.json").read_text(encoding="utf-8")
+    module.OUT = tmp_path / "cases.json"
+    module.main()
+    assert module.OUT.read_text(encoding="utf-8") == committed, "run: python tests/golden/make_decay_golden.py"
+    cases = json.loads(committed)["cases"]
+    # spot checks written from the rule: Wan 4x: window 10.5, anchored, no bands; HunyuanVideo 3x: band 46-54
+    wan = next(c for c in cases if c["family"] == "wan21" and c["pixel_frames"] == 333)
+    assert (wan["frames"], wan["window"], wan["anchor"], wan["bands"]) == (84, 10.5, True, [])
+    hunyuan = next(c for c in cases if c["family"] == "hunyuan_video" and c["pixel_frames"] == 385 and not c["rope"])
+    assert (hunyuan["frames"], hunyuan["window"], hunyuan["anchor"], hunyuan["bands"]) == (97, 16.5, False, [[46, 54]])
