@@ -152,9 +152,9 @@ def install(model, resolved: ResolvedModel, layout: DecayLayout, settings: Decay
             (log.warning if plan.frames > 4 * train_len else log.info)("%s", text)
             send_progress_text(text, state.node_id)
 
-        def on_compiled(seconds: float, text: str = text) -> None:
+        def on_compiled(seconds: float, plan: DecayPlan = plan) -> None:
             # once per (shape, dtype, device) in the process: the first step pays it, later ones reuse the kernel
-            send_progress_text(f"{text}\n{compile_note(seconds)}", state.node_id)
+            send_progress_text(f"{plan.summary(resolved.family.key)}\n{compile_note(seconds)}", state.node_id)
 
         override = DecayOverride(
             plan, layout, grid, layout.extra_from(kwargs), options.get(OVERRIDE_KEY), on_compiled=on_compiled
