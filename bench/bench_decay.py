@@ -208,7 +208,9 @@ def main() -> None:
     parser.add_argument("--width", type=int, default=16, help="latent width")
     parser.add_argument("--lengths", default="42,84", help="latent frames sampled (Wan 2.1 trains on 21)")
     parser.add_argument("--steps", type=int, default=12, help="sampling steps timed per variant and length")
-    parser.add_argument("--chunk", type=int, default=4, help="steps per interleaved run")
+    parser.add_argument(
+        "--chunk", type=int, default=4, help="steps per interleaved run (>= 2: a run of n steps times n - 1 of them)"
+    )
     parser.add_argument("--attention-calls", type=int, default=10)
     parser.add_argument("--block-mb", type=int, default=64, help="score memory one query block may take")
     parser.add_argument(
@@ -223,6 +225,8 @@ def main() -> None:
         help="the issue's target: Wan 2.1 1.3B size (1536 x 30 layers, ffn 8960), 480p (60 x 104 latent), 84 frames",
     )
     args = parser.parse_args()
+    if args.chunk < 2:  # step times are the gaps between the callbacks of one run
+        parser.error(f"--chunk {args.chunk}: use at least 2 steps per interleaved run")
     if args.gpu_target:
         args.dim, args.layers, args.ffn, args.height, args.width, args.lengths = 1536, 30, 8960, 60, 104, "84"
     reexec_under_comfyui(args)
