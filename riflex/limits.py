@@ -91,10 +91,14 @@ def settings_problem(values: dict[str, Any], flag: bool = False, linked_none: bo
         )
     alpha = values.get("yarn_alpha", DEFAULT_YARN_ALPHA)
     beta = values.get("yarn_beta", DEFAULT_YARN_BETA)
+    # Each value must be in its widget's range for every method (ComfyUI leaves those ranges to
+    # us); their order matters only to yarn, the one method that reads them, as in riflex/methods.py
+    # and the editor: a value left over from yarn (hidden in the editor) does not refuse riflex.
+    in_order = method != "yarn" or (_number(alpha, False) and _number(beta, False) and alpha < beta)
     if (
         (given("yarn_alpha") or given("yarn_beta"))
         and not (linked_none and (alpha is None or beta is None))
-        and not (_within("yarn_alpha", alpha) and _within("yarn_beta", beta) and alpha < beta)
+        and not (_within("yarn_alpha", alpha) and _within("yarn_beta", beta) and in_order)
     ):
         return (
             f"RIFLEx: {name('yarn_alpha')}{equals}{_shown(alpha)} and {name('yarn_beta')}{equals}{_shown(beta)} must satisfy "
