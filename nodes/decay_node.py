@@ -8,10 +8,11 @@ import math
 from comfy_api.latest import io
 
 from ..riflex.decay_plan import ANCHOR_CHOICES, DEFAULT_ALPHA, DEFAULT_BETA, DecaySettings
+from ..riflex.errors import RIFLExError
 from .compat import advanced, attention_override_supported
 from .decay_layouts import layout_for
 from .decay_patch import install
-from .families import resolve_model
+from .resolve_model import resolve_model
 
 MAX_WINDOW = 100000.0
 MAX_TRAIN_LEN = 4096
@@ -108,7 +109,7 @@ class RIFLExAttentionDecay(io.ComfyNode):
             )
         try:
             DecaySettings(float(alpha), float(window), float(beta), train_len, anchor_first_frame).validate()
-        except ValueError as error:
+        except RIFLExError as error:
             return str(error)
         return True
 

@@ -26,8 +26,8 @@ from ..riflex.decay_flex import fastest_decayed_rows
 from ..riflex.decay_plan import DecayPlan, DecaySettings, plan_decay_for_spec
 from .compat import send_progress_text
 from .decay_layouts import DecayLayout
-from .families import ResolvedModel
 from .patch import _transformer_options
+from .resolve_model import ResolvedModel
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from ..riflex.methods import DEFAULT_SAFETY_FACTOR, METHODS
 from ..riflex.plan import plan_temporal
 from ..riflex.plot import plot_decay, plot_periods
 from .compat import advanced
-from .families import resolve_model_or_family
+from .resolve_model import resolve_model_or_family
 from .rope_node import METHOD_TOOLTIP
 
 

@@ -21,12 +21,13 @@ import comfy.patcher_extension as patcher_extension
 from comfy.utils import get_attr
 
 from ..riflex.embed_nd import RIFLExEmbedND
+from ..riflex.errors import RIFLExError
 from ..riflex.methods import DEFAULT_TASR_SWITCH
 from ..riflex.plan import AXES, TemporalPlan, plan_spatial, plan_temporal, schedule_fraction
 from ..riflex.rewrite_rope import RIFLExCogVideoXRope, RIFLExCosmosRope, RIFLExLTXGrid
 from ..riflex.rope_state import PlannedRope
 from .compat import fp64_compute_device, send_progress_text
-from .families import ResolvedModel
+from .resolve_model import ResolvedModel
 
 log = logging.getLogger(__name__)
 
@@ -188,14 +189,14 @@ def _replacement(resolved: ResolvedModel, original, unchanged, plan_axes):
     """What takes the place of the model's RoPE on the clone, for each kind of RoPE."""
     if resolved.kind == "cogvideox":
         if not _is_own_method(original, "_get_rotary_emb"):
-            raise ValueError(
+            raise RIFLExError(
                 f"RIFLEx: this CogVideoX model's _get_rotary_emb is a {type(original).__name__}, not the model's own "
                 "method; another node may have replaced it"
             )
         return RIFLExCogVideoXRope(original, unchanged, plan_axes, resolved.axis_positions)
     if resolved.kind == "cosmos":
         if not _is_own_method(original, "generate_embeddings"):
-            raise ValueError(
+            raise RIFLExError(
                 f"RIFLEx: this Cosmos model's pos_embedder.generate_embeddings is a {type(original).__name__}, not the "
                 "module's own method; another node may have replaced it"
             )

@@ -6,7 +6,7 @@ from comfy_api.latest import io, ui
 
 from ..riflex.families import FAMILIES
 from ..riflex.video_check import check_repetition
-from .families import resolve_model_or_family
+from .resolve_model import resolve_model_or_family
 
 
 class RIFLExRepetitionCheck(io.ComfyNode):

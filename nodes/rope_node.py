@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from comfy_api.latest import io
 
+from ..riflex.errors import RIFLExError
 from ..riflex.limits import LIMITS, settings_problem
 from ..riflex.methods import (
     DEFAULT_SAFETY_FACTOR,
@@ -14,8 +15,8 @@ from ..riflex.methods import (
 )
 from ..riflex.plan import AXES
 from .compat import advanced
-from .families import resolve_model, supported_families_text
 from .patch import PatchSettings, install
+from .resolve_model import resolve_model, supported_families_text
 
 METHOD_TOOLTIP = (
     "How positions beyond the training length are handled. riflex (recommended): slows down only the one "
@@ -213,7 +214,7 @@ class RIFLExRoPE(io.ComfyNode):
             linked_none=False,
         )
         if problem:
-            raise ValueError(problem)
+            raise RIFLExError(problem)
         resolved = resolve_model(model, train_len=train_len)
         settings = PatchSettings(method, k, s, safety_factor, yarn_alpha, yarn_beta, axes, tasr_switch)
         node_id = cls.hidden.unique_id if cls.hidden is not None else None

@@ -11,6 +11,7 @@ import sys
 
 # torch-free imports only: `run` must start without torch; the others import what they need
 from .defaults import DEFAULT_SAFETY_FACTOR, DEFAULT_YARN_ALPHA, DEFAULT_YARN_BETA, METHOD_NAMES
+from .errors import RIFLExError
 from .families import FAMILIES, get_family
 from .spec import RopeSpec
 
@@ -127,10 +128,10 @@ def _run_check_video(args: argparse.Namespace) -> int:
         temporal_compression = family.temporal_compression if temporal_compression is None else temporal_compression
         train_frames = family.train_frames if train_frames is None else train_frames
     if (theta is None) != (dim is None):
-        raise ValueError("RIFLEx: give --theta and --dim together (or --family) to suggest k")
+        raise RIFLExError("RIFLEx: give --theta and --dim together (or --family) to suggest k")
     temporal_compression = 4 if temporal_compression is None else temporal_compression
     if theta is not None and not (math.isfinite(theta) and 1 < theta <= INSPECT_RANGES["theta"][1]):
-        raise ValueError(f"RIFLEx: --theta {theta} is not allowed; give the RoPE base, a finite number > 1")
+        raise RIFLExError(f"RIFLEx: --theta {theta} is not allowed; give the RoPE base, a finite number > 1")
     check_settings(temporal_compression, train_frames, theta, dim)  # before decoding a frame
     # thumbnails as the file is decoded: memory flat in the clip's length
     report = check_thumbnails(
@@ -160,7 +161,7 @@ def _run_inspect(args: argparse.Namespace) -> int:
 
     problem = _inspect_problem(args)
     if problem:
-        raise ValueError(problem)
+        raise RIFLExError(problem)
     if args.family:
         family = get_family(args.family)
         spec = family.spec(
@@ -174,7 +175,7 @@ def _run_inspect(args: argparse.Namespace) -> int:
             ["train-len"] if not args.train_len else []
         )
         if missing:
-            raise ValueError(
+            raise RIFLExError(
                 f"RIFLEx: without --family, give --theta, --dim and --train-len (missing: {', '.join('--' + m for m in missing)})"
             )
         spec = RopeSpec(args.theta, (args.dim,), args.train_len, temporal_compression=args.temporal_compression)
@@ -232,7 +233,7 @@ def _frames_value(text: str, what: str) -> int:
     except ValueError:
         frames = None
     if frames is None or not 1 <= frames <= MAX_RUN_FRAMES:
-        raise ValueError(
+        raise RIFLExError(
             f"RIFLEx: {what} {text!r} is not allowed; give a whole number of pixel frames 1..{MAX_RUN_FRAMES}"
         )
     return frames
@@ -246,7 +247,7 @@ def _run_workflow(args: argparse.Namespace) -> int:
 
     try:
         if not (math.isfinite(args.timeout) and args.timeout > 0):
-            raise ValueError(f"RIFLEx: --timeout {args.timeout} is not allowed; give a number of seconds > 0")
+            raise RIFLExError(f"RIFLEx: --timeout {args.timeout} is not allowed; give a number of seconds > 0")
         if args.frames is not None:
             _frames_value(str(args.frames), "--frames")
         server = parse_server(args.server)
@@ -259,14 +260,14 @@ def _run_workflow(args: argparse.Namespace) -> int:
         if args.sweep:
             key, sep, values = args.sweep.partition("=")
             if not sep or not key or not values:
-                raise ValueError(
+                raise RIFLExError(
                     f"RIFLEx: --sweep {args.sweep!r} is not KEY=V1,V2,...; KEY is method, frames or NODE.INPUT"
                 )
             runs = []
             for value in values.split(","):
                 if key == "method":
                     if value not in METHOD_NAMES:
-                        raise ValueError(
+                        raise RIFLExError(
                             f"RIFLEx: --sweep method={value!r} is not a method; allowed: {', '.join(METHOD_NAMES)}"
                         )
                     runs.append((value, args.set, args.frames, value))
@@ -396,6 +397,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.run(args)
-    except ValueError as error:
+    except RIFLExError as error:  # bad input, said in one line; any other error is a bug: traceback
         print(error, file=sys.stderr)
         return 2

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .errors import RIFLExError
 from .ltx_time import ltx_grid, ltx_temporal_freqs, ltx_time_step
 from .spec import RopeSpec, positions_from_pixel_frames
 
@@ -344,4 +345,4 @@ def get_family(key: str) -> Family:
     try:
         return FAMILIES[key]
     except KeyError:
-        raise ValueError(f"RIFLEx: unknown family {key!r}; known: {', '.join(FAMILIES)}") from None
+        raise RIFLExError(f"RIFLEx: unknown family {key!r}; known: {', '.join(FAMILIES)}") from None

@@ -11,6 +11,8 @@ import math
 
 import torch
 
+from .errors import RIFLExError
+
 __all__ = [
     "axis_frequencies",
     "check_non_repetition",
@@ -27,9 +29,9 @@ def axis_frequencies(theta: float, dim: int) -> torch.Tensor:
     exponents), so an unchanged axis is bit-identical to the model's own table.
     """
     if dim <= 0 or dim % 2:
-        raise ValueError(f"RIFLEx: axis dim must be a positive even number, got {dim}")
+        raise RIFLExError(f"RIFLEx: axis dim must be a positive even number, got {dim}")
     if not theta > 1.0:
-        raise ValueError(f"RIFLEx: RoPE base theta must be > 1, got {theta}")
+        raise RIFLExError(f"RIFLEx: RoPE base theta must be > 1, got {theta}")
     exponents = torch.linspace(0, (dim - 2) / dim, steps=dim // 2, dtype=torch.float64)
     return 1.0 / (theta**exponents)
 
@@ -63,7 +65,7 @@ def identify_k(theta: float, dim: int, first_repeat_frame: float, axis_freqs: to
     where the video was seen to return to its start (paper Sec. 3.2, k = argmin_j |N_j - N|).
     axis_freqs: the time axis' own frequencies where they are not theta^(-2(j-1)/d) (LTX)."""
     if not first_repeat_frame > 0:
-        raise ValueError(
+        raise RIFLExError(
             f"RIFLEx: first_repeat_frame must be a positive number of latent frames, got {first_repeat_frame}"
         )
     freqs = axis_frequencies(theta, dim) if axis_freqs is None else axis_freqs

@@ -21,6 +21,7 @@ from .defaults import (
     DEFAULT_YARN_BETA,
     METHOD_NAMES,
 )
+from .errors import RIFLExError
 
 __all__ = [
     "DEFAULT_SAFETY_FACTOR",
@@ -62,7 +63,7 @@ def _validate_nothing(params: MethodParams, n_components: int) -> None:
 
 def _validate_s(params: MethodParams, n_components: int) -> None:
     if not (math.isfinite(params.s) and params.s >= 1.0):
-        raise ValueError(
+        raise RIFLExError(
             f"RIFLEx: s = {params.s} is not a valid extrapolation factor; "
             "use 0 (auto: test length / training length) or a finite number >= 1"
         )
@@ -72,7 +73,7 @@ def _validate_riflex(params: MethodParams, n_components: int) -> None:
     _validate_s(params, n_components)
     _validate_k(params, n_components)
     if not (math.isfinite(params.safety_factor) and 0.0 < params.safety_factor <= 1.0):
-        raise ValueError(
+        raise RIFLExError(
             f"RIFLEx: safety_factor = {params.safety_factor} is outside (0, 1]; "
             f"the reference uses {DEFAULT_SAFETY_FACTOR}"
         )
@@ -80,7 +81,7 @@ def _validate_riflex(params: MethodParams, n_components: int) -> None:
 
 def _validate_k(params: MethodParams, n_components: int) -> None:
     if not 1 <= params.k <= n_components:
-        raise ValueError(
+        raise RIFLExError(
             f"RIFLEx: k = {params.k} is outside this model's temporal components; "
             f"allowed: 1..{n_components} (or 0 for the family's default)"
         )
@@ -94,7 +95,7 @@ def _validate_loop(params: MethodParams, n_components: int) -> None:
 def _validate_tasr(params: MethodParams, n_components: int) -> None:
     _validate_s(params, n_components)
     if not (math.isfinite(params.tasr_switch) and 0.0 <= params.tasr_switch <= 1.0):
-        raise ValueError(
+        raise RIFLExError(
             f"RIFLEx: tasr_switch = {params.tasr_switch} is outside [0, 1]; it is the fraction of the sampling "
             f"schedule after which TASR moves from PI to NTK (default {DEFAULT_TASR_SWITCH})"
         )
@@ -104,7 +105,7 @@ def _validate_yarn(params: MethodParams, n_components: int) -> None:
     _validate_s(params, n_components)
     alpha, beta = params.yarn_alpha, params.yarn_beta
     if not (math.isfinite(alpha) and math.isfinite(beta) and 0.0 <= alpha < beta):
-        raise ValueError(
+        raise RIFLExError(
             f"RIFLEx: yarn_alpha = {alpha} and yarn_beta = {beta} must satisfy 0 <= yarn_alpha < yarn_beta; "
             f"the published defaults are {DEFAULT_YARN_ALPHA} and {DEFAULT_YARN_BETA}"
         )
@@ -186,5 +187,5 @@ assert tuple(METHODS) == METHOD_NAMES, "riflex/defaults.py METHOD_NAMES must lis
 def validate_params(method: str, params: MethodParams, n_components: int) -> None:
     """Raise ValueError naming the bad field; n_components = d_t/2 of the axis being changed."""
     if method not in METHODS:
-        raise ValueError(f"RIFLEx: unknown method {method!r}; allowed: {', '.join(METHODS)}")
+        raise RIFLExError(f"RIFLEx: unknown method {method!r}; allowed: {', '.join(METHODS)}")
     METHODS[method].validate(params, n_components)

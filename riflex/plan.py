@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import torch
 
+from .errors import RIFLExError
 from .frequencies import check_non_repetition, periods
 from .methods import (
     DEFAULT_SAFETY_FACTOR,
@@ -181,13 +182,13 @@ def plan_temporal(
     Raises ValueError("RIFLEx: ...") for any bad setting, before anything is computed.
     """
     if test_len < 1:
-        raise ValueError(f"RIFLEx: test_len must be >= 1 latent frame, got {test_len}")
+        raise RIFLExError(f"RIFLEx: test_len must be >= 1 latent frame, got {test_len}")
     if not (isinstance(s, (int, float)) and math.isfinite(s) and s >= 0):
-        raise ValueError(f"RIFLEx: s = {s} is not allowed; use 0 (auto) or a finite number >= 1")
+        raise RIFLExError(f"RIFLEx: s = {s} is not allowed; use 0 (auto) or a finite number >= 1")
     freqs_before = spec.axis_freqs(0)
     n_components = freqs_before.numel()
     if k < 0:
-        raise ValueError(f"RIFLEx: k = {k} is negative; allowed: 0 (auto) or 1..{n_components}")
+        raise RIFLExError(f"RIFLEx: k = {k} is negative; allowed: 0 (auto) or 1..{n_components}")
     intrinsic_k = k or default_k or estimate_k(freqs_before, spec.train_len)
     params = MethodParams(
         k=intrinsic_k,
@@ -208,12 +209,12 @@ def plan_spatial(spec: RopeSpec, axis: int, test_len: int, method: str, **settin
     methods as in time, against the family's training resolution (spatial extrapolation). Each
     spatial axis gets its own intrinsic component (estimate_k: the user's k is the time axis')."""
     if not spec.spatial_train_len:
-        raise ValueError(
+        raise RIFLExError(
             "RIFLEx: this model's training resolution is unknown, so spatial extrapolation cannot be planned; "
             "use axes = temporal"
         )
     if method == "loop":
-        raise ValueError("RIFLEx: method loop is temporal only (a clip that ends where it began); use axes = temporal")
+        raise RIFLExError("RIFLEx: method loop is temporal only (a clip that ends where it began); use axes = temporal")
     axis_spec = RopeSpec(spec.theta, (spec.axes_dims[axis],), spec.spatial_train_len[axis - 1], temporal_compression=1)
     settings = {**settings, "k": 0, "default_k": 0}
     return dataclasses.replace(plan_temporal(axis_spec, method, test_len, **settings), axis=axis)

@@ -101,7 +101,7 @@ def probe(args: list[str]) -> dict:
     import torch
 
     rope_node = importlib.import_module(f"{PACK_NAME}.nodes.rope_node")
-    families = importlib.import_module(f"{PACK_NAME}.nodes.families")
+    families = importlib.import_module(f"{PACK_NAME}.nodes.resolve_model")
     embed_nd = importlib.import_module(f"{PACK_NAME}.riflex.embed_nd")
 
     if model_file.endswith(".inprocess"):  # a family detection cannot load at a tiny size

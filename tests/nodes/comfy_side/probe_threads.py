@@ -126,7 +126,7 @@ def check_deepclone(patched, case, recorded, x, expected):
     import comfy.utils
     import torch
 
-    families = importlib.import_module(f"{PACK_NAME}.nodes.families")
+    families = importlib.import_module(f"{PACK_NAME}.nodes.resolve_model")
     path = families.resolve_model(patched).rope_path
     deep = patched.deepclone_multigpu(new_load_device=torch.device("cpu"))
     mine, theirs = patched.object_patches[path], deep.object_patches[path]
