@@ -10,7 +10,7 @@ from ..riflex.decay_plan import DEFAULT_ALPHA, DEFAULT_BETA, DecaySettings, plan
 from ..riflex.decay_table import decay_to_text
 from ..riflex.families import FAMILIES
 from ..riflex.inspect_table import plan_to_text
-from ..riflex.methods import DEFAULT_SAFETY_FACTOR, METHODS
+from ..riflex.methods import DEFAULT_SAFETY_FACTOR, METHODS, MethodParams
 from ..riflex.plan import plan_temporal
 from ..riflex.plot import plot_decay, plot_periods
 from .compat import advanced
@@ -155,9 +155,7 @@ class RIFLExInspect(io.ComfyNode):
             spec,
             method,
             spec.positions_from_pixel_frames(frames),
-            k=k,
-            s=s,
-            safety_factor=safety_factor,
+            MethodParams(k=k, s=s, safety_factor=safety_factor),
             default_k=resolved.family.default_k,
         )
         # the decay as the node would plan it after this method: bands from the frequencies it leaves

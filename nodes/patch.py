@@ -12,6 +12,7 @@ The input model is never touched.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import weakref
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ from comfy.utils import get_attr
 
 from ..riflex.embed_nd import RIFLExEmbedND
 from ..riflex.errors import RIFLExError
-from ..riflex.methods import DEFAULT_TASR_SWITCH
+from ..riflex.methods import MethodParams
 from ..riflex.plan import AXES, TemporalPlan, plan_spatial, plan_temporal, schedule_fraction
 from ..riflex.rewrite_rope import RIFLExCogVideoXRope, RIFLExCosmosRope, RIFLExLTXGrid
 from ..riflex.rope_state import PlannedRope
@@ -37,14 +38,12 @@ _WRAPPER_TYPES = (patcher_extension.WrappersMP.OUTER_SAMPLE, patcher_extension.W
 
 @dataclass(frozen=True)
 class PatchSettings:
+    """What the node asks for: a method, its parameters as set (k = 0 and s = 0: auto) and the
+    axes it changes."""
+
     method: str
-    k: int
-    s: float
-    safety_factor: float
-    yarn_alpha: float
-    yarn_beta: float
+    params: MethodParams
     axes: str = "temporal"
-    tasr_switch: float = DEFAULT_TASR_SWITCH
 
 
 @dataclass
@@ -60,29 +59,20 @@ def make_planner(resolved: ResolvedModel, settings: PatchSettings):
     """(positions per axis, late in the schedule) -> one plan per changed axis (None for an
     axis left alone), validated and cached."""
     spec, changed_axes = resolved.spec, AXES[settings.axes]
-    common = dict(
-        s=settings.s,
-        safety_factor=settings.safety_factor,
-        yarn_alpha=settings.yarn_alpha,
-        yarn_beta=settings.yarn_beta,
-        tasr_switch=settings.tasr_switch,
-    )
 
     @lru_cache(maxsize=32)
     def plans_for(positions: tuple[int, int, int], late: bool) -> tuple[TemporalPlan | None, ...]:
-        phase = dict(common, schedule_fraction=1.0 if late else 0.0)
+        params = dataclasses.replace(settings.params, schedule_fraction=1.0 if late else 0.0)
         plans = []
         for axis in range(len(spec.axes_dims)):
             if axis not in changed_axes:
                 plans.append(None)
             elif axis == 0:
                 plans.append(
-                    plan_temporal(
-                        spec, settings.method, positions[0], k=settings.k, default_k=resolved.family.default_k, **phase
-                    )
+                    plan_temporal(spec, settings.method, positions[0], params, default_k=resolved.family.default_k)
                 )
             else:
-                plans.append(plan_spatial(spec, axis, positions[axis], settings.method, **phase))
+                plans.append(plan_spatial(spec, axis, positions[axis], settings.method, params))
         return tuple(plans)
 
     return plans_for
@@ -135,7 +125,7 @@ def install(model, resolved: ResolvedModel, settings: PatchSettings, node_id: st
         latent = args[0] if args else kwargs["x"]
         options = _transformer_options(args, kwargs)
         positions = resolved.positions(latent.shape, options.get("rope_options"))
-        late = tasr and _late_in_schedule(options, settings.tasr_switch)
+        late = tasr and _late_in_schedule(options, settings.params.tasr_switch)
         key = (positions, late)
         if key not in state.reported_keys:
             state.reported_keys.add(key)

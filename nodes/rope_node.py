@@ -12,6 +12,7 @@ from ..riflex.methods import (
     DEFAULT_YARN_ALPHA,
     DEFAULT_YARN_BETA,
     METHODS,
+    MethodParams,
 )
 from ..riflex.plan import AXES
 from .compat import advanced
@@ -216,7 +217,10 @@ class RIFLExRoPE(io.ComfyNode):
         if problem:
             raise RIFLExError(problem)
         resolved = resolve_model(model, train_len=train_len)
-        settings = PatchSettings(method, k, s, safety_factor, yarn_alpha, yarn_beta, axes, tasr_switch)
+        params = MethodParams(
+            k=k, s=s, safety_factor=safety_factor, yarn_alpha=yarn_alpha, yarn_beta=yarn_beta, tasr_switch=tasr_switch
+        )
+        settings = PatchSettings(method=method, params=params, axes=axes)
         node_id = cls.hidden.unique_id if cls.hidden is not None else None
         patched = install(model, resolved, settings, node_id=node_id)
         return io.NodeOutput(patched)

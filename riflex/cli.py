@@ -157,6 +157,7 @@ def _run_inspect(args: argparse.Namespace) -> int:
     from .decay_plan import DecaySettings, plan_decay_for_spec
     from .decay_table import decay_to_dict, decay_to_text
     from .inspect_table import plan_to_dict, plan_to_text
+    from .methods import MethodParams
     from .plan import plan_temporal
 
     problem = _inspect_problem(args)
@@ -185,11 +186,9 @@ def _run_inspect(args: argparse.Namespace) -> int:
         spec,
         args.method,
         test_len,
-        k=args.k,
-        s=args.s,
-        safety_factor=args.safety_factor,
-        yarn_alpha=args.yarn_alpha,
-        yarn_beta=args.yarn_beta,
+        MethodParams(
+            k=args.k, s=args.s, safety_factor=args.safety_factor, yarn_alpha=args.yarn_alpha, yarn_beta=args.yarn_beta
+        ),
         default_k=default_k,
     )
     decay = plan_decay_for_spec(

@@ -4,15 +4,19 @@ see) and `python -m riflex inspect` all read them here, so they cannot disagree.
 
 Every value these ranges admit keeps the frequency math finite: the smallest frequency
 riflex can produce is safety_factor * 2*pi / (s * train_len) >= 0.01 * 2*pi / (16 * 4096).
-Torch-free: the command line's parsers import this.
+The ranges are written here; how settings relate (yarn_alpha < yarn_beta for yarn, loop on
+the time axis only) is each method's own validator in riflex/methods.py, called from here, so
+each message is written once. Torch is imported only for that last step.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 from .defaults import DEFAULT_SAFETY_FACTOR, DEFAULT_TASR_SWITCH, DEFAULT_YARN_ALPHA, DEFAULT_YARN_BETA, METHOD_NAMES
+from .errors import RIFLExError
 
 __all__ = ["AXES_NAMES", "LIMITS", "settings_problem"]
 
@@ -91,14 +95,10 @@ def settings_problem(values: dict[str, Any], flag: bool = False, linked_none: bo
         )
     alpha = values.get("yarn_alpha", DEFAULT_YARN_ALPHA)
     beta = values.get("yarn_beta", DEFAULT_YARN_BETA)
-    # Each value must be in its widget's range for every method (ComfyUI leaves those ranges to
-    # us); their order matters only to yarn, the one method that reads them, as in riflex/methods.py
-    # and the editor: a value left over from yarn (hidden in the editor) does not refuse riflex.
-    in_order = method != "yarn" or (_number(alpha, False) and _number(beta, False) and alpha < beta)
     if (
         (given("yarn_alpha") or given("yarn_beta"))
         and not (linked_none and (alpha is None or beta is None))
-        and not (_within("yarn_alpha", alpha) and _within("yarn_beta", beta) and in_order)
+        and not (_within("yarn_alpha", alpha) and _within("yarn_beta", beta))
     ):
         return (
             f"RIFLEx: {name('yarn_alpha')}{equals}{_shown(alpha)} and {name('yarn_beta')}{equals}{_shown(beta)} must satisfy "
@@ -109,6 +109,26 @@ def settings_problem(values: dict[str, Any], flag: bool = False, linked_none: bo
         return f"RIFLEx: {name('axes')} {shown('axes')} is unknown; allowed: {', '.join(AXES_NAMES)}"
     if given("tasr_switch") and not _within("tasr_switch", values["tasr_switch"]):
         return f"RIFLEx: {name('tasr_switch')}{equals}{shown('tasr_switch')} is outside [0, 1] (default {DEFAULT_TASR_SWITCH})"
-    if method == "loop" and axes not in (None, "temporal"):
-        return "RIFLEx: method loop is temporal only (a clip that ends where it began); use axes = temporal"
+    return _method_problem(values, name, equals) if isinstance(method, str) else None
+
+
+def _method_problem(values: dict[str, Any], name: Callable[[str], str], equals: str) -> str | None:
+    """What the method's own validator (riflex/methods.py) says of settings within their ranges,
+    the k range apart (it needs the model's d_t): how they relate (yarn_alpha < yarn_beta, for
+    yarn only) and which axes the method may change. None while a value is still linked."""
+    from .methods import MethodParams, validate_params  # torch: only once the ranges hold
+
+    fields = ("s", "safety_factor", "yarn_alpha", "yarn_beta", "tasr_switch")
+    given = {field: values[field] for field in fields if field in values}
+    axes = values.get("axes", "temporal")
+    if any(value is None for value in given.values()):  # linked: only the axes can be judged now
+        given = {}
+    params = MethodParams(**{**given, "s": max(1.0, given.get("s", 0.0))})  # s = 0 (auto) is measured later
+    try:
+        validate_params(values["method"], params, None, axis=0 if axes in (None, "temporal") else 1)
+    except RIFLExError as error:
+        message = str(error)
+        for field in fields[1:]:  # named as the node or the command line names them (--yarn-alpha 2.0)
+            message = message.replace(f"{field} = ", f"{field}{equals}").replace(field, name(field))
+        return message
     return None

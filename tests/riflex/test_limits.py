@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from riflex.defaults import METHOD_NAMES
 from riflex.families import FAMILIES, get_family
 from riflex.limits import AXES_NAMES, LIMITS, settings_problem
+from riflex.methods import MethodParams
 from riflex.plan import AXES, plan_temporal
 
 
@@ -117,12 +118,14 @@ def test_every_accepted_value_gives_finite_positive_frequencies(
         spec,
         method,
         test_len,
-        s=s,
-        safety_factor=safety_factor,
-        yarn_alpha=yarn[0],
-        yarn_beta=yarn[1],
-        tasr_switch=tasr_switch,
-        schedule_fraction=schedule,
+        MethodParams(
+            s=s,
+            safety_factor=safety_factor,
+            yarn_alpha=yarn[0],
+            yarn_beta=yarn[1],
+            tasr_switch=tasr_switch,
+            schedule_fraction=schedule,
+        ),
         default_k=get_family(family).default_k,
     )
     after = plan.freqs_after.tolist()
