@@ -24,7 +24,7 @@ from comfy.utils import get_attr
 from ..riflex.embed_nd import RIFLExEmbedND
 from ..riflex.errors import RIFLExError
 from ..riflex.methods import MethodParams
-from ..riflex.plan import AXES, TemporalPlan, plan_spatial, plan_temporal, schedule_fraction
+from ..riflex.plan import AXES, TRAINING_FREE_LIMIT, TemporalPlan, plan_spatial, plan_temporal, schedule_fraction
 from ..riflex.rewrite_rope import RIFLExCogVideoXRope, RIFLExCosmosRope, RIFLExLTXGrid
 from ..riflex.rope_state import PlannedRope
 from .compat import fp64_compute_device, send_progress_text
@@ -131,7 +131,7 @@ def install(model, resolved: ResolvedModel, settings: PatchSettings, node_id: st
             state.reported_keys.add(key)
             plans = plans_for(*key)
             text = summary(plans, resolved.family.key) + state.note
-            (log.warning if max(p.s for p in plans if p is not None) > 3 else log.info)("%s", text)
+            (log.warning if max(p.s for p in plans if p is not None) > TRAINING_FREE_LIMIT else log.info)("%s", text)
             send_progress_text(text, state.node_id)
         # the replacement installed on the model this call runs on (a deep clone on another
         # device has its own), keyed for this thread only: calls in other threads never see it

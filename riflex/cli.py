@@ -363,25 +363,25 @@ def _run_export_api(args: argparse.Namespace) -> int:
 
 def _export_editor_data_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
-        "export-editor-data", help="write js/decay_families.js, the family numbers of the editor's decay preview"
+        "export-editor-data",
+        help="write js/rope_preview_data.js and js/decay_families.js, the numbers of the editor's previews",
     )
     p.add_argument("--check", action="store_true", help="write nothing; exit 1 when the file is missing or differs")
     p.set_defaults(run=_run_export_editor_data)
 
 
 def _run_export_editor_data(args: argparse.Namespace) -> int:
-    from .editor_data import DECAY_JS, render_decay_js
+    from .editor_data import editor_files
 
-    text = render_decay_js()
-    current = DECAY_JS.read_text(encoding="utf-8") if DECAY_JS.exists() else None
+    files = editor_files()
+    stale = [path for path, text in files.items() if not path.exists() or path.read_text(encoding="utf-8") != text]
     if args.check:
-        if current != text:
-            print(f"out of date: {DECAY_JS}", file=sys.stderr)
-            return 1
-        return 0
-    if current != text:
-        DECAY_JS.write_text(text, encoding="utf-8")
-        print(f"wrote {DECAY_JS}")
+        for path in stale:
+            print(f"out of date: {path}", file=sys.stderr)
+        return 1 if stale else 0
+    for path in stale:
+        path.write_text(files[path], encoding="utf-8")
+        print(f"wrote {path}")
     return 0
 
 

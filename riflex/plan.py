@@ -22,6 +22,8 @@ __all__ = ["AXES", "TemporalPlan", "estimate_k", "plan_spatial", "plan_temporal"
 # which RoPE axes a method changes (the "vision" variants of the paper = all three)
 AXES = {"temporal": (0,), "spatial": (1, 2), "temporal+spatial": (0, 1, 2)}
 AXIS_NAMES = ("t", "h", "w")
+# paper Sec. 5: training-free extrapolation holds to about 2x; 3x needs fine-tuning
+TRAINING_FREE_LIMIT = 3
 # every parameter at its default: k and s auto (the family's k, the measured factor)
 AUTO = MethodParams()
 
@@ -106,8 +108,8 @@ class TemporalPlan:
         return [j for j in self.repeats_after if j not in seen]
 
     def _quality_note(self) -> str:
-        # paper Sec. 5: training-free extrapolation holds to about 2x; 3x needs fine-tuning
-        return f" (s = {self.s:.1f} > 3: beyond what works without fine-tuning)" if self.s > 3 else ""
+        limit = TRAINING_FREE_LIMIT
+        return f" (s = {self.s:.1f} > {limit}: beyond what works without fine-tuning)" if self.s > limit else ""
 
     def summary(self, family: str = "") -> str:
         """One line a user reads on the node and in the log."""
