@@ -1,12 +1,13 @@
 """Install a RIFLEx RoPE on a clone of a ComfyUI model.
 
-The clone gets (1) an object patch that swaps the model's RoPE for a replacement that
-computes the planned frequencies (an EmbedND for a RIFLExEmbedND; CogVideoX's, Cosmos's and
-LTX's RoPE methods for the rewriting callables of riflex/rewrite_rope.py) and (2) two wrappers under the key "riflex": one around each model call (APPLY_MODEL, which every
-model_base runs, unlike DIFFUSION_MODEL, which only some diffusion models honour), which tells
-the module the size of what is being sampled (from the latent itself, so shifted reference
-positions cannot mislead it) and, for tasr, how far the schedule has gone; and one around
-each sampling run, so what was applied is reported once per run and no table outlives it.
+The clone gets (1) an object patch that swaps the model's RoPE for the replacement its kind
+names (nodes/rope_kinds.py: a RIFLExEmbedND for an EmbedND; the rewriting callables of
+riflex/rewrite_rope.py for CogVideoX's, Cosmos's and LTX's RoPE methods) and (2) two wrappers
+under the key "riflex": one around each model call (APPLY_MODEL, which every model_base runs,
+unlike DIFFUSION_MODEL, which only some diffusion models honour), which tells the replacement
+the size of what is being sampled (from the latent itself, so shifted reference positions
+cannot mislead it) and, for tasr, how far the schedule has gone; and one around each sampling
+run, so what was applied is reported once per run and no table outlives it.
 The input model is never touched.
 """
 
@@ -21,14 +22,12 @@ from functools import lru_cache
 import comfy.patcher_extension as patcher_extension
 from comfy.utils import get_attr
 
-from ..riflex.embed_nd import RIFLExEmbedND
-from ..riflex.errors import RIFLExError
 from ..riflex.methods import MethodParams
 from ..riflex.plan import AXES, TRAINING_FREE_LIMIT, TemporalPlan, plan_spatial, plan_temporal, schedule_fraction
-from ..riflex.rewrite_rope import RIFLExCogVideoXRope, RIFLExCosmosRope, RIFLExLTXGrid
 from ..riflex.rope_state import PlannedRope
-from .compat import fp64_compute_device, send_progress_text
+from .compat import send_progress_text
 from .resolve_model import ResolvedModel
+from .rope_kinds import ROPE_KINDS, model_own_rope
 
 log = logging.getLogger(__name__)
 
@@ -100,15 +99,18 @@ def install(model, resolved: ResolvedModel, settings: PatchSettings, node_id: st
     replaced_earlier = isinstance(original, PlannedRope)
     replacements = weakref.WeakSet()  # this node's replacement, and one per deep clone of the model
 
-    def make_replacement(model_rope):
-        replacement = _replacement(resolved, getattr(model_rope, "original", model_rope), unchanged, plan_axes)
+    kind = ROPE_KINDS[resolved.kind]
+
+    def make_replacement(model_rope, model_class: str):
+        original = model_own_rope(resolved.kind, model_rope, model_class, resolved.rope_path)
+        replacement = kind.replacement(resolved, original, unchanged, plan_axes)
         # what attention decay on the same model reads to derive its harmonic bands from the
         # frequencies in use: the temporal plan for a latent's shape (None when time is left alone)
         replacement.temporal_plan = lambda latent_shape: plans_for(resolved.positions(latent_shape), False)[0]
         replacements.add(replacement)
         return replacement
 
-    embedder = make_replacement(original)
+    replacement = make_replacement(original, type(model.model).__name__)
     state = _RunState(node_id, note=" (replaces an earlier RIFLEx RoPE in the chain)" if replaced_earlier else "")
     tasr = settings.method == "tasr"
 
@@ -118,8 +120,8 @@ def install(model, resolved: ResolvedModel, settings: PatchSettings, node_id: st
             return executor(*args, **kwargs)
         finally:
             # tables live only while sampling: none stays in (GPU) memory between runs
-            for replacement in list(replacements):
-                replacement.clear_tables()
+            for rope in list(replacements):
+                rope.clear_tables()
 
     def apply_model_wrapper(executor, *args, **kwargs):
         latent = args[0] if args else kwargs["x"]
@@ -148,7 +150,8 @@ def install(model, resolved: ResolvedModel, settings: PatchSettings, node_id: st
         """MultiGPU's deep clone loads a fresh model for another device and copies the object
         patches: give it a replacement of its own, bound to its own module's RoPE."""
         deep_clone.add_object_patch(
-            resolved.rope_path, make_replacement(get_attr(deep_clone.model, resolved.rope_path))
+            resolved.rope_path,
+            make_replacement(get_attr(deep_clone.model, resolved.rope_path), type(deep_clone.model).__name__),
         )
 
     patched = model.clone()
@@ -160,7 +163,7 @@ def install(model, resolved: ResolvedModel, settings: PatchSettings, node_id: st
         callback = patcher_extension.CallbacksMP.ON_DEEPCLONE_MULTIGPU
         patched.remove_callbacks_with_key(callback, WRAPPER_KEY)
         patched.add_callback_with_key(callback, WRAPPER_KEY, rebind_on_deepclone)
-    patched.add_object_patch(resolved.rope_path, embedder)
+    patched.add_object_patch(resolved.rope_path, replacement)
     if replaced_earlier:
         log.info("RIFLEx: this RIFLEx RoPE replaces an earlier one in the chain (they do not stack)")
     return patched
@@ -173,34 +176,6 @@ def _installed_rope(executor, rope_path: str) -> PlannedRope | None:
     except AttributeError:
         return None
     return rope if isinstance(rope, PlannedRope) else None
-
-
-def _replacement(resolved: ResolvedModel, original, unchanged, plan_axes):
-    """What takes the place of the model's RoPE on the clone, for each kind of RoPE."""
-    if resolved.kind == "cogvideox":
-        if not _is_own_method(original, "_get_rotary_emb"):
-            raise RIFLExError(
-                f"RIFLEx: this CogVideoX model's _get_rotary_emb is a {type(original).__name__}, not the model's own "
-                "method; another node may have replaced it"
-            )
-        return RIFLExCogVideoXRope(original, unchanged, plan_axes, resolved.axis_positions)
-    if resolved.kind == "cosmos":
-        if not _is_own_method(original, "generate_embeddings"):
-            raise RIFLExError(
-                f"RIFLEx: this Cosmos model's pos_embedder.generate_embeddings is a {type(original).__name__}, not the "
-                "module's own method; another node may have replaced it"
-            )
-        module = original.__self__
-        return RIFLExCosmosRope(original, unchanged, plan_axes, module.base_fps, module.enable_fps_modulation)
-    if resolved.kind == "ltx":  # _resolve_ltx checked that this is one of LTX's own grids
-        return RIFLExLTXGrid(original, unchanged, plan_axes, resolved.time_step)
-    return RIFLExEmbedND(original, plan_axes=plan_axes, compute_device_for=fp64_compute_device)
-
-
-def _is_own_method(original, name: str) -> bool:
-    """Whether `original` is the model's own method `name`, bound to it (not another node's callable)."""
-    owner = getattr(original, "__self__", None)
-    return owner is not None and getattr(original, "__func__", None) is getattr(type(owner), name, None)
 
 
 def _transformer_options(args, kwargs) -> dict:

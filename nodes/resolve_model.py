@@ -20,6 +20,7 @@ from ..riflex.families import FAMILIES, Family, generic_family, get_family
 from ..riflex.ltx_time import ltx_temporal_freqs, ltx_time_step
 from ..riflex.rewrite_rope import cogvideox_axes_dims, cosmos_axes_dims
 from ..riflex.spec import RopeSpec
+from .rope_kinds import is_embed_nd, model_own_rope
 
 __all__ = ["MODEL_CLASSES", "ModelClass", "ResolvedModel", "resolve_model", "supported_families_text"]
 
@@ -166,18 +167,12 @@ def _resolve_ltx(model_patcher, base, train_len: int, row: ModelClass) -> Resolv
     """LTX-Video and LTX-2 share one frequency grid across t, h and w (riflex/ltx_time.py has
     the derivation): the time components are the model's own grid times the grid units one
     latent frame advances, from its VAE's time scale and max_pos, at the default frame rate."""
-    import comfy.ldm.lightricks.model as lightricks
     import torch
 
     diffusion_model = base.diffusion_model
-    grid_generator = _get(model_patcher, "diffusion_model.freq_grid_generator")
-    grid_generator = getattr(grid_generator, "original", grid_generator)  # an earlier RIFLEx patch
-    own = {getattr(lightricks, name, None) for name in ("generate_freq_grid_np", "generate_freq_grid_pytorch")}
-    if grid_generator not in own - {None}:
-        raise RIFLExError(
-            f"RIFLEx: this LTX model's freq_grid_generator is {getattr(grid_generator, '__name__', grid_generator)!r}, "
-            "not one of LTX's own grids; another node may have replaced it"
-        )
+    grid_generator = model_own_rope(
+        "ltx", _get(model_patcher, "diffusion_model.freq_grid_generator"), type(base).__name__, "freq_grid_generator"
+    )
     theta = float(diffusion_model.positional_embedding_theta)
     inner_dim = int(diffusion_model.inner_dim)
     grid = grid_generator(theta, 3, inner_dim, torch.device("cpu")).to(torch.float64)
@@ -266,7 +261,7 @@ def resolve_model(model_patcher, train_len: int = 0) -> ResolvedModel:
     if row is not None:
         rope_path, family = row.rope_path, FAMILIES[row.family]
     else:
-        rope_path = next((p for p in GENERIC_ROPE_PATHS if _is_embed_nd(_get(model_patcher, p), min_axes=3)), None)
+        rope_path = next((p for p in GENERIC_ROPE_PATHS if is_embed_nd(_get(model_patcher, p), min_axes=3)), None)
         if rope_path is None:
             raise RIFLExError(
                 f"RIFLEx: got a {class_name} model, whose RoPE RIFLEx cannot patch (no Flux-style EmbedND with a "
@@ -278,13 +273,7 @@ def resolve_model(model_patcher, train_len: int = 0) -> ResolvedModel:
                 f"latent frames to use the generic path (known families: {supported_families_text()})"
             )
         family = generic_family(class_name, int(getattr(latent_format, "temporal_downscale_ratio", 4) or 4))
-    rope_module = _get(model_patcher, rope_path)
-    rope_module = getattr(rope_module, "original", rope_module)  # an earlier RIFLEx patch
-    if not _is_embed_nd(rope_module):
-        raise RIFLExError(
-            f"RIFLEx: the {class_name} model's {rope_path} is a {type(rope_module).__name__}, not the "
-            "EmbedND RoPE module RIFLEx patches; another node may have replaced it"
-        )
+    rope_module = model_own_rope("embed_nd", _get(model_patcher, rope_path), class_name, rope_path)
     diffusion_model = base.diffusion_model
     width = next(
         (getattr(diffusion_model, a) for a in ("dim", "hidden_size", "model_dim") if hasattr(diffusion_model, a)), None
@@ -303,12 +292,6 @@ def _get(model_patcher, path: str):
         return model_patcher.get_model_object(path)
     except AttributeError:
         return None
-
-
-def _is_embed_nd(module, min_axes: int = 1) -> bool:
-    module = getattr(module, "original", module)
-    axes = getattr(module, "axes_dim", None)
-    return getattr(module, "theta", None) is not None and axes is not None and len(axes) >= min_axes
 
 
 def resolve_model_or_family(model_patcher, family_key: str, train_len: int = 0) -> ResolvedModel:
