@@ -11,22 +11,13 @@ from ..riflex.methods import (
     DEFAULT_TASR_SWITCH,
     DEFAULT_YARN_ALPHA,
     DEFAULT_YARN_BETA,
-    METHODS,
     MethodParams,
 )
 from ..riflex.plan import AXES
 from .compat import advanced
 from .patch import PatchSettings, install
 from .resolve_model import resolve_model, supported_families_text
-
-METHOD_TOOLTIP = (
-    "How positions beyond the training length are handled. riflex (recommended): slows down only the one "
-    "RoPE component that makes long videos loop back to their start, so motion keeps its speed. "
-    "pe: the model unchanged (loops back past ~2x). pi: squeezes all positions into the training range "
-    "(slow motion). ntk: raises the RoPE base (still loops). yarn: PI for slow components, unchanged fast ones. "
-    "tasr: PI on early sampling steps, NTK on late ones. loop (experimental): makes the loop-causing component "
-    "turn exactly once over the video, so the clip ends where it began, for seamless loops."
-)
+from .shared_inputs import k_input, method_input, s_input, safety_factor_input, train_len_input
 
 
 class RIFLExRoPE(io.ComfyNode):
@@ -48,48 +39,11 @@ class RIFLExRoPE(io.ComfyNode):
                     "Kandinsky 5, CogVideoX 5B/1.5, Cosmos 1.0/Predict2, LTX-Video/LTX-2, or another video DiT with an "
                     "EmbedND RoPE (then set train_len).",
                 ),
-                io.Combo.Input("method", options=list(METHODS), default="riflex", tooltip=METHOD_TOOLTIP),
-                io.Int.Input(
-                    "k",
-                    default=0,
-                    min=LIMITS["k"][0],
-                    max=LIMITS["k"][1],
-                    tooltip="Which RoPE component (1 = fastest) causes the loop-back. 0 = the model's known value "
-                    "(Wan 6, HunyuanVideo 4, CogVideoX 2, Cosmos 4/5; LTX: estimated). Used by riflex and loop.",
-                ),
-                io.Float.Input(
-                    "s",
-                    default=0.0,
-                    min=LIMITS["s"][0],
-                    max=LIMITS["s"][1],
-                    step=0.05,
-                    tooltip="How many times longer than training the video is. 0 = measured from the latent at "
-                    "sampling time (recommended). Training-free quality holds up to about 2x; 3x needs fine-tuning.",
-                ),
-                io.Int.Input(
-                    "train_len",
-                    optional=True,
-                    **advanced(
-                        default=0,
-                        min=LIMITS["train_len"][0],
-                        max=LIMITS["train_len"][1],
-                        tooltip="Training length in latent frames. 0 = the model's own (Wan 2.1: 21 = 81 frames, "
-                        "Wan 2.2 5B: 31 = 121 frames, HunyuanVideo: 33 = 129 frames, ...: see the README). Change only "
-                        "for fine-tunes or checkpoints trained longer (Kandinsky 5 10 s: 61).",
-                    ),
-                ),
-                io.Float.Input(
-                    "safety_factor",
-                    optional=True,
-                    **advanced(
-                        default=DEFAULT_SAFETY_FACTOR,
-                        min=LIMITS["safety_factor"][0],
-                        max=LIMITS["safety_factor"][1],
-                        step=0.01,
-                        tooltip="riflex keeps the loop-causing component at this fraction of one turn over the "
-                        "video, a margin against looping. 0.9 is the paper's value; allowed (0, 1].",
-                    ),
-                ),
+                method_input(),
+                k_input(),
+                s_input(),
+                train_len_input(),
+                safety_factor_input(),
                 io.Float.Input(
                     "yarn_alpha",
                     optional=True,

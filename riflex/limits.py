@@ -18,7 +18,7 @@ from typing import Any
 from .defaults import DEFAULT_SAFETY_FACTOR, DEFAULT_TASR_SWITCH, DEFAULT_YARN_ALPHA, DEFAULT_YARN_BETA, METHOD_NAMES
 from .errors import RIFLExError
 
-__all__ = ["AXES_NAMES", "LIMITS", "settings_problem"]
+__all__ = ["AXES_NAMES", "DECAY_LIMITS", "LIMITS", "settings_problem"]
 
 AXES_NAMES = ("temporal", "spatial", "temporal+spatial")  # riflex/plan.py AXES, in order
 
@@ -31,6 +31,14 @@ LIMITS: dict[str, tuple[float, float]] = {
     "yarn_alpha": (0.0, 1024.0),
     "yarn_beta": (0.0, 1024.0),
     "tasr_switch": (0.0, 1.0),
+}
+
+# (min, max) of RIFLEx Attention Decay's numeric inputs (Inspect's decay_* inputs too)
+DECAY_LIMITS: dict[str, tuple[float, float]] = {
+    "alpha": (0.01, 1.0),
+    "window": (0.0, 100000.0),
+    "beta": (0.01, 1.0),
+    "train_len": LIMITS["train_len"],
 }
 
 
