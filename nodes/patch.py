@@ -23,7 +23,7 @@ import comfy.patcher_extension as patcher_extension
 from comfy.utils import get_attr
 
 from ..riflex.methods import MethodParams
-from ..riflex.plan import AXES, TRAINING_FREE_LIMIT, TemporalPlan, plan_spatial, plan_temporal, schedule_fraction
+from ..riflex.plan import AXES, TRAINING_FREE_LIMIT, AxisPlan, plan_spatial, plan_temporal, schedule_fraction
 from ..riflex.rope_state import PlannedRope
 from .compat import send_progress_text
 from .resolve_model import ResolvedModel
@@ -60,7 +60,7 @@ def make_planner(resolved: ResolvedModel, settings: PatchSettings):
     spec, changed_axes = resolved.spec, AXES[settings.axes]
 
     @lru_cache(maxsize=32)
-    def plans_for(positions: tuple[int, int, int], late: bool) -> tuple[TemporalPlan | None, ...]:
+    def plans_for(positions: tuple[int, int, int], late: bool) -> tuple[AxisPlan | None, ...]:
         params = dataclasses.replace(settings.params, schedule_fraction=1.0 if late else 0.0)
         plans = []
         for axis in range(len(spec.axes_dims)):
@@ -77,7 +77,8 @@ def make_planner(resolved: ResolvedModel, settings: PatchSettings):
     return plans_for
 
 
-def summary(plans, family_key: str) -> str:
+def plans_report(plans, family_key: str) -> str:
+    """The line shown on the node and logged: each changed axis's plan summary."""
     return " | ".join(plan.summary(family_key if plan.axis == 0 else "") for plan in plans if plan is not None)
 
 
@@ -132,7 +133,7 @@ def install(model, resolved: ResolvedModel, settings: PatchSettings, node_id: st
         if key not in state.reported_keys:
             state.reported_keys.add(key)
             plans = plans_for(*key)
-            text = summary(plans, resolved.family.key) + state.note
+            text = plans_report(plans, resolved.family.key) + state.note
             (log.warning if max(p.s for p in plans if p is not None) > TRAINING_FREE_LIMIT else log.info)("%s", text)
             send_progress_text(text, state.node_id)
         # the replacement installed on the model this call runs on (a deep clone on another

@@ -44,8 +44,8 @@ class RIFLExRepetitionCheck(io.ComfyNode):
 
     @classmethod
     def execute(cls, images, family, model=None) -> io.NodeOutput:
-        spec_source = resolve_model_or_family(model, family)
-        spec = spec_source.spec
+        resolved = resolve_model_or_family(model, family)
+        spec = resolved.spec
         report = check_repetition(
             images.cpu().numpy(),
             temporal_compression=spec.temporal_compression,

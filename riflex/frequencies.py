@@ -16,6 +16,7 @@ from .errors import RIFLExError
 __all__ = [
     "axis_frequencies",
     "check_non_repetition",
+    "repeating_components",
     "identify_k",
     "periods",
     "repetitions",
@@ -46,7 +47,7 @@ def repetitions(axis_freqs: torch.Tensor, length: float) -> torch.Tensor:
     return length / periods(axis_freqs)
 
 
-def check_non_repetition(axis_freqs: torch.Tensor, test_len: int) -> list[int]:
+def repeating_components(axis_freqs: torch.Tensor, test_len: int) -> list[int]:
     """Components (1-indexed) that complete a full period within a video of test_len positions.
 
     Positions run 0..test_len-1, so component j repeats when theta_j * (test_len - 1) >= 2*pi.
@@ -58,6 +59,10 @@ def check_non_repetition(axis_freqs: torch.Tensor, test_len: int) -> list[int]:
     span = max(test_len - 1, 0)
     turns = axis_freqs.to(torch.float64) * span / (2 * math.pi)
     return [j + 1 for j, t in enumerate(turns.tolist()) if t >= 1.0]
+
+
+# the name it had while it returned what it still returns, the components that do repeat
+check_non_repetition = repeating_components
 
 
 def identify_k(theta: float, dim: int, first_repeat_frame: float, axis_freqs: torch.Tensor | None = None) -> int:

@@ -59,7 +59,7 @@ class Method:
     # raises RIFLExError naming the bad field; n_components None = not known yet (no model):
     # everything but the k range is checked
     validate: Callable[[MethodParams, int | None], None]
-    summary: str  # one line for the node's method tooltip and the README
+    description: str  # what it does, in one line: the node's method tooltip is built from these
     # the MethodParams fields (node inputs) it reads: the editor shows only these
     # (tests/riflex/test_preview_golden.py derives them again by moving each one)
     inputs: tuple[str, ...] = ()
@@ -229,6 +229,6 @@ def validate_params(method: str, params: MethodParams, n_components: int | None,
 
 
 def method_tooltip() -> str:
-    """The node's method tooltip, from each record's summary."""
-    lines = ". ".join(f"{name}{f' ({m.badge})' if m.badge else ''}: {m.summary}" for name, m in METHODS.items())
+    """The node's method tooltip, from each record's description."""
+    lines = ". ".join(f"{name}{f' ({m.badge})' if m.badge else ''}: {m.description}" for name, m in METHODS.items())
     return f"How positions beyond the training length are handled. {lines}."

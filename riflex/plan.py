@@ -13,11 +13,20 @@ from dataclasses import dataclass
 import torch
 
 from .errors import RIFLExError
-from .frequencies import check_non_repetition, periods
+from .frequencies import periods, repeating_components
 from .methods import METHODS, MethodParams, validate_params
 from .spec import RopeSpec
 
-__all__ = ["AXES", "TemporalPlan", "estimate_k", "plan_spatial", "plan_temporal", "resolve_s", "schedule_fraction"]
+__all__ = [
+    "AXES",
+    "AxisPlan",
+    "TemporalPlan",
+    "estimate_k",
+    "plan_spatial",
+    "plan_temporal",
+    "resolve_s",
+    "schedule_fraction",
+]
 
 # which RoPE axes a method changes (the "vision" variants of the paper = all three)
 AXES = {"temporal": (0,), "spatial": (1, 2), "temporal+spatial": (0, 1, 2)}
@@ -57,7 +66,9 @@ def resolve_s(s: float, train_len: int, test_len: int) -> float:
 
 
 @dataclass(frozen=True)
-class TemporalPlan:
+class AxisPlan:
+    """The plan of one RoPE axis: time (axis 0) or, for spatial extrapolation, h or w."""
+
     method: str
     spec: RopeSpec
     test_len: int
@@ -88,17 +99,17 @@ class TemporalPlan:
 
     @property
     def repeats_before(self) -> list[int]:
-        return check_non_repetition(self.freqs_before, self.test_len)
+        return repeating_components(self.freqs_before, self.test_len)
 
     @property
     def repeats_after(self) -> list[int]:
-        return check_non_repetition(self.freqs_after, self.test_len)
+        return repeating_components(self.freqs_after, self.test_len)
 
     @property
     def repeats_in_training(self) -> list[int]:
         """Components the model saw complete a period during training: their repetition is
         part of what it learned, not a loop-back."""
-        return check_non_repetition(self.freqs_before, self.spec.train_len)
+        return repeating_components(self.freqs_before, self.spec.train_len)
 
     @property
     def new_repeats_after(self) -> list[int]:
@@ -158,9 +169,13 @@ class TemporalPlan:
         )
 
 
+# its name from when only the time axis was planned (riflex.TemporalPlan)
+TemporalPlan = AxisPlan
+
+
 def plan_temporal(
     spec: RopeSpec, method: str, test_len: int, params: MethodParams = AUTO, default_k: int = 0
-) -> TemporalPlan:
+) -> AxisPlan:
     """The time-axis frequencies for `method` on a video of test_len positions.
 
     params as set on the node: k = 0 is default_k (the family's known value) or, without one,
@@ -188,10 +203,10 @@ def _plan_axis(spec: RopeSpec, method: str, test_len: int, params: MethodParams,
     )
     validate_params(method, params, n_components, axis)
     freqs_after = METHODS[method].apply(freqs_before, float(spec.train_len), float(test_len), params)
-    return TemporalPlan(method, spec, test_len, params, freqs_before, freqs_after, axis)
+    return AxisPlan(method, spec, test_len, params, freqs_before, freqs_after, axis)
 
 
-def plan_spatial(spec: RopeSpec, axis: int, test_len: int, method: str, params: MethodParams = AUTO) -> TemporalPlan:
+def plan_spatial(spec: RopeSpec, axis: int, test_len: int, method: str, params: MethodParams = AUTO) -> AxisPlan:
     """The frequencies of spatial axis 1 (h) or 2 (w) for `method` at test_len patches: the same
     methods as in time, against the family's training resolution (spatial extrapolation). Each
     spatial axis gets its own intrinsic component (estimate_k: the user's k is the time axis')."""

@@ -8,7 +8,7 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from riflex import MethodParams, RopeSpec, axis_frequencies, check_non_repetition, get_family, plan_temporal
+from riflex import MethodParams, RopeSpec, axis_frequencies, get_family, plan_temporal, repeating_components
 
 HUNYUAN = RopeSpec(theta=256.0, axes_dims=(16, 56, 56), train_len=33)
 WAN = RopeSpec(theta=10000.0, axes_dims=(44, 42, 42), train_len=21)
@@ -110,7 +110,7 @@ def test_riflex_changes_only_k_downwards_and_keeps_it_within_one_period(test_len
     assert [j + 1 for j in range(8) if after[j] != before[j]] in ([], [k])
     target = max(test_len, HUNYUAN.train_len)
     assert after[k - 1] * target <= 2 * math.pi * factor * (1 + 1e-12) or after[k - 1] == before[k - 1]
-    assert k not in check_non_repetition(plan.freqs_after, test_len) or k in check_non_repetition(
+    assert k not in repeating_components(plan.freqs_after, test_len) or k in repeating_components(
         plan.freqs_before, HUNYUAN.train_len
     )
 
@@ -198,7 +198,7 @@ def test_method_tooltip_lists_every_method_from_its_record():
 
     tooltip = method_tooltip()
     for name, method in METHODS.items():
-        assert f"{name}{f' ({method.badge})' if method.badge else ''}: {method.summary}" in tooltip
+        assert f"{name}{f' ({method.badge})' if method.badge else ''}: {method.description}" in tooltip
 
 
 def test_a_plan_takes_one_method_params_record_and_holds_it_resolved():
