@@ -126,8 +126,8 @@ def check_deepclone(patched, case, recorded, x, expected):
     import comfy.utils
     import torch
 
-    families = importlib.import_module(f"{PACK_NAME}.nodes.resolve_model")
-    path = families.resolve_model(patched).rope_path
+    resolving = importlib.import_module(f"{PACK_NAME}.nodes.resolve_model")
+    path = resolving.resolve_model(patched).rope_path
     deep = patched.deepclone_multigpu(new_load_device=torch.device("cpu"))
     mine, theirs = patched.object_patches[path], deep.object_patches[path]
     own = comfy.utils.get_attr(deep.model, path)  # the fresh model's own RoPE (nothing applied yet)
