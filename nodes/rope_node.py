@@ -5,7 +5,7 @@ from __future__ import annotations
 from comfy_api.latest import io
 
 from ..riflex.errors import RIFLExError
-from ..riflex.limits import LIMITS, settings_problem
+from ..riflex.limits import settings_problem
 from ..riflex.methods import (
     DEFAULT_SAFETY_FACTOR,
     DEFAULT_TASR_SWITCH,
@@ -14,10 +14,16 @@ from ..riflex.methods import (
     MethodParams,
 )
 from ..riflex.plan import AXES
-from .compat import advanced
 from .patch import PatchSettings, install
 from .resolve_model import resolve_model, supported_families_text
-from .shared_inputs import k_input, method_input, s_input, safety_factor_input, train_len_input
+from .shared_inputs import (
+    k_input,
+    method_input,
+    method_setting_input,
+    s_input,
+    safety_factor_input,
+    train_len_input,
+)
 
 
 class RIFLExRoPE(io.ComfyNode):
@@ -44,29 +50,17 @@ class RIFLExRoPE(io.ComfyNode):
                 s_input(),
                 train_len_input(),
                 safety_factor_input(),
-                io.Float.Input(
+                method_setting_input(
                     "yarn_alpha",
-                    optional=True,
-                    **advanced(
-                        default=DEFAULT_YARN_ALPHA,
-                        min=LIMITS["yarn_alpha"][0],
-                        max=LIMITS["yarn_alpha"][1],
-                        step=0.5,
-                        tooltip="yarn only: components turning fewer times than this during training are fully "
-                        "interpolated. Must be below yarn_beta. Default 1 (YaRN paper).",
-                    ),
+                    0.5,
+                    "yarn only: components turning fewer times than this during training are fully "
+                    "interpolated. Must be below yarn_beta. Default 1 (YaRN paper).",
                 ),
-                io.Float.Input(
+                method_setting_input(
                     "yarn_beta",
-                    optional=True,
-                    **advanced(
-                        default=DEFAULT_YARN_BETA,
-                        min=LIMITS["yarn_beta"][0],
-                        max=LIMITS["yarn_beta"][1],
-                        step=0.5,
-                        tooltip="yarn only: components turning more times than this during training are left "
-                        "unchanged. Must be above yarn_alpha. Default 32 (YaRN paper).",
-                    ),
+                    0.5,
+                    "yarn only: components turning more times than this during training are left "
+                    "unchanged. Must be above yarn_alpha. Default 32 (YaRN paper).",
                 ),
                 io.Combo.Input(
                     "axes",
@@ -77,17 +71,11 @@ class RIFLExRoPE(io.ComfyNode):
                     "(larger frames than the model was trained at) or both. The paper's 'vision' NTK/YaRN are "
                     "these methods on temporal+spatial.",
                 ),
-                io.Float.Input(
+                method_setting_input(
                     "tasr_switch",
-                    optional=True,
-                    **advanced(
-                        default=DEFAULT_TASR_SWITCH,
-                        min=LIMITS["tasr_switch"][0],
-                        max=LIMITS["tasr_switch"][1],
-                        step=0.05,
-                        tooltip="tasr only: the fraction of the sampling schedule after which it moves from PI to "
-                        "NTK. Default 0.5: half the steps lay out the clip, half refine it.",
-                    ),
+                    0.05,
+                    "tasr only: the fraction of the sampling schedule after which it moves from PI to "
+                    "NTK. Default 0.5: half the steps lay out the clip, half refine it.",
                 ),
             ],
             outputs=[io.Model.Output(tooltip="The model with the RoPE patched; the input model is unchanged.")],

@@ -10,7 +10,7 @@ from comfy_api.latest import io
 
 from ..riflex.decay_plan import DEFAULT_ALPHA, DEFAULT_BETA
 from ..riflex.limits import DECAY_LIMITS, LIMITS
-from ..riflex.methods import DEFAULT_SAFETY_FACTOR, METHODS, method_tooltip
+from ..riflex.methods import METHODS, MethodParams, method_tooltip
 from .compat import advanced
 
 __all__ = [
@@ -19,6 +19,7 @@ __all__ = [
     "decay_window_input",
     "k_input",
     "method_input",
+    "method_setting_input",
     "s_input",
     "safety_factor_input",
     "train_len_input",
@@ -62,13 +63,18 @@ def train_len_input(tooltip: str = TRAIN_LEN_TOOLTIP) -> io.Int.Input:
     return io.Int.Input("train_len", optional=True, **advanced(default=0, min=low, max=high, tooltip=tooltip))
 
 
-def safety_factor_input(tooltip: str = SAFETY_FACTOR_TOOLTIP) -> io.Float.Input:
-    low, high = LIMITS["safety_factor"]
+def method_setting_input(name: str, step: float, tooltip: str) -> io.Float.Input:
+    """An advanced, optional method parameter (a MethodParams field): its default from the
+    record, its range from riflex/limits.py."""
+    low, high = LIMITS[name]
+    default = getattr(MethodParams(), name)
     return io.Float.Input(
-        "safety_factor",
-        optional=True,
-        **advanced(default=DEFAULT_SAFETY_FACTOR, min=low, max=high, step=0.01, tooltip=tooltip),
+        name, optional=True, **advanced(default=default, min=low, max=high, step=step, tooltip=tooltip)
     )
+
+
+def safety_factor_input(tooltip: str = SAFETY_FACTOR_TOOLTIP) -> io.Float.Input:
+    return method_setting_input("safety_factor", 0.01, tooltip)
 
 
 def _decay_input(name: str, limits_key: str, default: float, step: float, tooltip: str, optional: bool):
