@@ -10,7 +10,7 @@
 import { app } from "../../scripts/app.js";
 import { DECAY_DEFAULTS, DECAY_FAMILIES } from "./decay_families.js";
 import { decayPreview } from "./decay_math.js";
-import { findLatentLength, findModelFile, MARGIN, showPreviewLine } from "./length_preview.js";
+import { findLatentLength, findModelFile, MARGIN, previewElement, showPreviewLine } from "./length_preview.js";
 import {
   chainCallback,
   findWidget,
@@ -55,23 +55,7 @@ function findRope(node) {
 }
 
 function addPreviewWidget(node) {
-  const element = document.createElement("div");
-  element.className = "riflex-decay-preview";
-  Object.assign(element.style, {
-    fontSize: "11px",
-    lineHeight: "1.35",
-    padding: "2px 6px",
-    overflowWrap: "anywhere",
-    whiteSpace: "normal",
-    overflow: "hidden",
-    boxSizing: "border-box",
-  });
-  const source = document.createElement("div");
-  source.className = "riflex-decay-preview-source";
-  source.style.opacity = "0.65";
-  const line = document.createElement("div");
-  line.className = "riflex-decay-preview-text";
-  element.append(source, line);
+  const { element, source, line } = previewElement("riflex-decay-preview");
   const parts = { element, source, line, height: 64 };
   parts.text = node.addDOMWidget(TEXT, "riflex_preview", element, {
     serialize: false,

@@ -160,23 +160,7 @@ function addPreviewWidgets(node) {
   family.serialize = false;
   family.tooltip = "Model family for the preview; auto = guessed from the loader's file name. Preview only: never sent.";
 
-  const element = document.createElement("div");
-  element.className = "riflex-preview";
-  Object.assign(element.style, {
-    fontSize: "11px",
-    lineHeight: "1.35",
-    padding: "2px 6px",
-    overflowWrap: "anywhere",
-    whiteSpace: "normal",
-    overflow: "hidden",
-    boxSizing: "border-box",
-  });
-  const source = document.createElement("div");
-  source.className = "riflex-preview-source";
-  source.style.opacity = "0.65";
-  const line = document.createElement("div");
-  line.className = "riflex-preview-text";
-  element.append(source, line);
+  const { element, source, line } = previewElement("riflex-preview");
   const text = node.addDOMWidget(TEXT, "riflex_preview", element, {
     serialize: false,
     hideOnZoom: false,
@@ -260,6 +244,29 @@ export function refresh(node) {
     fitHeight(node);
     refreshVueWidgets(app, parts.frames);
   }
+}
+
+// The preview's element: a dimmed source line above the text line (CSS classes PREFIX,
+// PREFIX-source, PREFIX-text); the decay preview's too.
+export function previewElement(prefix) {
+  const element = document.createElement("div");
+  element.className = prefix;
+  Object.assign(element.style, {
+    fontSize: "11px",
+    lineHeight: "1.35",
+    padding: "2px 6px",
+    overflowWrap: "anywhere",
+    whiteSpace: "normal",
+    overflow: "hidden",
+    boxSizing: "border-box",
+  });
+  const source = document.createElement("div");
+  source.className = `${prefix}-source`;
+  source.style.opacity = "0.65";
+  const line = document.createElement("div");
+  line.className = `${prefix}-text`;
+  element.append(source, line);
+  return { element, source, line };
 }
 
 // Put {source, text, level} into the preview's two lines (the decay preview's too); true when

@@ -26,6 +26,11 @@ from .shared_inputs import (
 )
 
 
+def _settings(inputs: dict) -> dict:
+    """The settings among a call's inputs (every input but the model), for riflex/limits.py."""
+    return {name: value for name, value in inputs.items() if name not in ("cls", "model")}
+
+
 class RIFLExRoPE(io.ComfyNode):
     @classmethod
     def define_schema(cls) -> io.Schema:
@@ -100,6 +105,7 @@ class RIFLExRoPE(io.ComfyNode):
         axes="temporal",
         tasr_switch=DEFAULT_TASR_SWITCH,
     ) -> bool | str:
+        settings = _settings(locals())
         # Taking an input here makes ComfyUI skip its own min/max and combo checks for it
         # (execution.py), so every declared range is checked here, from riflex/limits.py like
         # the schema. A linked input arrives as None (checked again in execute, with its value);
@@ -112,19 +118,7 @@ class RIFLExRoPE(io.ComfyNode):
                 f"RIFLEx: model got the value {shown}; model takes a link from a model loader's MODEL output "
                 "(UNETLoader, CheckpointLoaderSimple, ...)"
             )
-        problem = settings_problem(
-            dict(
-                method=method,
-                k=k,
-                s=s,
-                train_len=train_len,
-                safety_factor=safety_factor,
-                yarn_alpha=yarn_alpha,
-                yarn_beta=yarn_beta,
-                axes=axes,
-                tasr_switch=tasr_switch,
-            )
-        )
+        problem = settings_problem(settings)
         return problem or True
 
     @classmethod
@@ -141,21 +135,9 @@ class RIFLExRoPE(io.ComfyNode):
         axes="temporal",
         tasr_switch=DEFAULT_TASR_SWITCH,
     ) -> io.NodeOutput:
+        settings = _settings(locals())
         # values linked from other nodes reach no validation: the same checks, now with them
-        problem = settings_problem(
-            dict(
-                method=method,
-                k=k,
-                s=s,
-                train_len=train_len,
-                safety_factor=safety_factor,
-                yarn_alpha=yarn_alpha,
-                yarn_beta=yarn_beta,
-                axes=axes,
-                tasr_switch=tasr_switch,
-            ),
-            linked_none=False,
-        )
+        problem = settings_problem(settings, linked_none=False)
         if problem:
             raise RIFLExError(problem)
         resolved = resolve_model(model, train_len=train_len)
