@@ -85,7 +85,7 @@ def _hunyuan_text_first() -> bool:
 
 
 def layout_for(model_patcher, resolved: ResolvedModel) -> DecayLayout:
-    """The token layout of a loaded model's video self-attention, or a ValueError for a family
+    """The token layout of a loaded model's video self-attention, or a RIFLExError for a family
     whose layout is not verified."""
     class_name = type(model_patcher.model).__name__
     diffusion_model = model_patcher.model.diffusion_model

@@ -117,7 +117,7 @@ class _RunState:
 
 
 def install(model, resolved: ResolvedModel, layout: DecayLayout, settings: DecaySettings, node_id: str | None = None):
-    """A clone of `model` with attention decay installed. Raises ValueError (the model untouched)
+    """A clone of `model` with attention decay installed. Raises RIFLExError (the model untouched)
     when the settings are invalid."""
     settings.validate()
     spec = resolved.spec

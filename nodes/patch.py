@@ -83,7 +83,7 @@ def plans_report(plans, family_key: str) -> str:
 
 
 def install(model, resolved: ResolvedModel, settings: PatchSettings, node_id: str | None = None):
-    """A clone of `model` with the RIFLEx RoPE installed. Raises ValueError (and returns
+    """A clone of `model` with the RIFLEx RoPE installed. Raises RIFLExError (and returns
     nothing) when the settings are invalid for this model, so the model is never half-patched."""
     plans_for = make_planner(resolved, settings)
     spec = resolved.spec

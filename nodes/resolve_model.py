@@ -48,9 +48,10 @@ class ResolvedModel:
     spec: RopeSpec
     patch_size: tuple[int, int, int] = (1, 2, 2)  # latent cells per RoPE position (t, h, w)
     spatial_scale: SpatialScale | None = None
-    # what rope_path holds: "embed_nd" (a Flux-style EmbedND module), "cogvideox" (the
-    # _get_rotary_emb method, with the positions it uses per axis for (h, w, t)) or "cosmos"
-    # (pos_embedder.generate_embeddings) or "ltx" (the freq_grid_generator shared by t, h, w)
+    # what rope_path holds, a key of nodes/rope_kinds.py ROPE_KINDS: "embed_nd" (a Flux-style
+    # EmbedND module), "cogvideox" (the _get_rotary_emb method, with the positions it uses per
+    # axis for (h, w, t)), "cosmos" (pos_embedder.generate_embeddings) or "ltx" (the
+    # freq_grid_generator shared by t, h, w)
     kind: str = "embed_nd"
     axis_positions: Callable | None = None
     time_step: float = 1.0  # LTX: grid units one latent frame advances in time
@@ -243,7 +244,7 @@ MODEL_CLASSES: dict[str, ModelClass] = {
 
 
 def resolve_model(model_patcher, train_len: int = 0) -> ResolvedModel:
-    """The family, RoPE module path and RopeSpec of a loaded model, or a ValueError that says
+    """The family, RoPE module path and RopeSpec of a loaded model, or a RIFLExError that says
     what was found and what is supported."""
     base = getattr(model_patcher, "model", None)
     class_name = type(base).__name__

@@ -58,7 +58,7 @@ class DecaySettings:
     anchor_first_frame: str = "auto"
 
     def validate(self) -> None:
-        """Raise a ValueError naming the first input outside what is allowed."""
+        """Raise a RIFLExError naming the first input outside what is allowed."""
         for name, value in (("alpha", self.alpha), ("beta", self.beta)):
             if not (isinstance(value, (int, float)) and math.isfinite(value) and 0.0 < value <= 1.0):
                 raise RIFLExError(

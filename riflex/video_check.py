@@ -193,7 +193,7 @@ def check_repetition(
 def check_settings(
     temporal_compression: int = 4, train_frames: int | None = None, theta: float | None = None, dim: int | None = None
 ) -> None:
-    """Raise ValueError("RIFLEx: ...") for settings check_repetition cannot use, before any frame is read."""
+    """Raise RIFLExError("RIFLEx: ...") for settings check_repetition cannot use, before any frame is read."""
     if int(temporal_compression) != temporal_compression or temporal_compression < 1:
         raise RIFLExError(
             f"RIFLEx: temporal_compression must be a whole number of pixel frames per latent frame >= 1, got {temporal_compression}"

@@ -33,7 +33,7 @@ def read_video_frames(path: str | os.PathLike[str], max_side: int = DEFAULT_MAX_
     neither side exceeds max_side (0 = full size). The whole clip in memory: check-video uses
     read_video_thumbnails, which keeps only thumbnails.
 
-    Every failure (no PyAV, no such file, not a video, no frames) is a ValueError whose message
+    Every failure (no PyAV, no such file, not a video, no frames) is a RIFLExError whose message
     starts with "RIFLEx:", so the command line can print it instead of a traceback.
     """
     frames = [frame for chunk in _decoded_chunks(path, max_side, chunk_frames=1) for frame in chunk]
