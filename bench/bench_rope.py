@@ -53,7 +53,7 @@ def build_wan(dim: int, layers: int, ffn: int):
     import comfy.sd
     import torch
     from comfy.ldm.wan.model import WanModel
-    from tiny_models import _randomize
+    from tiny_models import randomize
 
     module = WanModel(
         model_type="t2v",
@@ -69,7 +69,7 @@ def build_wan(dim: int, layers: int, ffn: int):
         operations=comfy.ops.disable_weight_init,
         dtype=torch.float32,
     )
-    _randomize(module, seed=1)
+    randomize(module, seed=1)
     return comfy.sd.load_diffusion_model_state_dict(module.state_dict())
 
 

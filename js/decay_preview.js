@@ -10,7 +10,7 @@
 import { app } from "../../scripts/app.js";
 import { DECAY_DEFAULTS, DECAY_FAMILIES } from "./decay_families.js";
 import { decayPreview } from "./decay_math.js";
-import { findLatentLength, findModelFile } from "./length_preview.js";
+import { findLatentLength, findModelFile, MARGIN, previewElement, showPreviewLine } from "./length_preview.js";
 import {
   chainCallback,
   findWidget,
@@ -29,9 +29,6 @@ const TEXT = "riflex_decay_preview";
 const SETTINGS = ["alpha", "window", "beta", "train_len", "anchor_first_frame"];
 const ROPE_SETTINGS = ["method", "k", "s", "safety_factor", "yarn_alpha", "yarn_beta", "tasr_switch", "axes"];
 const REFRESH_MS = 250;
-const MARGIN = 4;
-const PADDING = 6;
-const COLOURS = { ok: "var(--input-text, #ddd)", warn: "#f0b429", error: "#ff6b6b" };
 
 const classOf = (node) => node?.comfyClass ?? node?.constructor?.comfyClass ?? node?.type;
 
@@ -58,23 +55,7 @@ function findRope(node) {
 }
 
 function addPreviewWidget(node) {
-  const element = document.createElement("div");
-  element.className = "riflex-decay-preview";
-  Object.assign(element.style, {
-    fontSize: "11px",
-    lineHeight: "1.35",
-    padding: "2px 6px",
-    overflowWrap: "anywhere",
-    whiteSpace: "normal",
-    overflow: "hidden",
-    boxSizing: "border-box",
-  });
-  const source = document.createElement("div");
-  source.className = "riflex-decay-preview-source";
-  source.style.opacity = "0.65";
-  const line = document.createElement("div");
-  line.className = "riflex-decay-preview-text";
-  element.append(source, line);
+  const { element, source, line } = previewElement("riflex-decay-preview");
   const parts = { element, source, line, height: 64 };
   parts.text = node.addDOMWidget(TEXT, "riflex_preview", element, {
     serialize: false,
@@ -86,14 +67,6 @@ function addPreviewWidget(node) {
   });
   parts.text.serialize = false;
   return parts;
-}
-
-function textHeight(node, parts) {
-  const measured = parts.source.offsetHeight + parts.line.offsetHeight;
-  if (parts.element.isConnected && parts.element.offsetWidth > 0 && measured > 0) return measured + PADDING + 2 * MARGIN;
-  const perLine = Math.max(1, Math.floor((node.size[0] - 30) / 6));
-  const lines = Math.ceil(parts.source.textContent.length / perLine) + Math.ceil(parts.line.textContent.length / perLine);
-  return lines * 15 + PADDING + 2 * MARGIN;
 }
 
 // What the node will do: {source, text, level, familyKey}
@@ -156,21 +129,7 @@ export function refreshDecay(node) {
     setWidgetHidden(beta, hideBeta);
     resized = true;
   }
-  if (shown) {
-    const state = JSON.stringify([shown.source, shown.text, shown.level, node.size[0], parts.element.isConnected]);
-    if (state !== parts.state) {
-      parts.state = state;
-      parts.source.textContent = shown.source;
-      parts.line.textContent = shown.text;
-      parts.element.dataset.level = shown.level;
-      parts.line.style.color = COLOURS[shown.level];
-      parts.line.style.fontWeight = shown.level === "ok" ? "normal" : "bold";
-      const height = textHeight(node, parts);
-      resized ||= height !== parts.height;
-      parts.height = height;
-      node.setDirtyCanvas?.(true, false);
-    }
-  }
+  if (shown) resized = showPreviewLine(node, parts, shown) || resized;
   if (resized) {
     fitHeight(node);
     refreshVueWidgets(app, beta);

@@ -33,10 +33,10 @@ const LENGTH_WIDGET = "length";
 const LOADER_WIDGETS = ["unet_name", "ckpt_name", "model_name"];
 const SEARCH_DEPTH = 8;
 const REFRESH_MS = 250;
-const MARGIN = 4; // around the preview text, inside the node
-const PADDING = 6; // the text's own, 2 px above and below and a little to spare
+export const MARGIN = 4; // around the preview text, inside the node
+export const PADDING = 6; // the text's own, 2 px above and below and a little to spare
 const SETTINGS = ["k", "s", "train_len", "safety_factor", "yarn_alpha", "yarn_beta", "tasr_switch", "axes"];
-const COLOURS = { ok: "var(--input-text, #ddd)", warn: "#f0b429", error: "#ff6b6b" };
+export const COLOURS = { ok: "var(--input-text, #ddd)", warn: "#f0b429", error: "#ff6b6b" };
 
 function inputNodes(node, wanted) {
   return (node.inputs ?? []).flatMap((input, slot) =>
@@ -160,23 +160,7 @@ function addPreviewWidgets(node) {
   family.serialize = false;
   family.tooltip = "Model family for the preview; auto = guessed from the loader's file name. Preview only: never sent.";
 
-  const element = document.createElement("div");
-  element.className = "riflex-preview";
-  Object.assign(element.style, {
-    fontSize: "11px",
-    lineHeight: "1.35",
-    padding: "2px 6px",
-    overflowWrap: "anywhere",
-    whiteSpace: "normal",
-    overflow: "hidden",
-    boxSizing: "border-box",
-  });
-  const source = document.createElement("div");
-  source.className = "riflex-preview-source";
-  source.style.opacity = "0.65";
-  const line = document.createElement("div");
-  line.className = "riflex-preview-text";
-  element.append(source, line);
+  const { element, source, line } = previewElement("riflex-preview");
   const text = node.addDOMWidget(TEXT, "riflex_preview", element, {
     serialize: false,
     hideOnZoom: false,
@@ -192,7 +176,7 @@ function addPreviewWidgets(node) {
 
 // The height the two lines need at the node's width: measured once the element is on the page,
 // estimated from the text length before (11 px text, about 6 px a character, 15 px a line).
-function textHeight(node, parts) {
+export function textHeight(node, parts) {
   const measured = parts.source.offsetHeight + parts.line.offsetHeight;
   if (parts.element.isConnected && parts.element.offsetWidth > 0 && measured > 0) return measured + PADDING + 2 * MARGIN;
   const perLine = Math.max(1, Math.floor((node.size[0] - 30) / 6));
@@ -255,25 +239,52 @@ export function refresh(node) {
       resized = true;
     }
   }
-  if (shown) {
-    const state = JSON.stringify([shown.source, shown.text, shown.level, node.size[0], parts.element.isConnected]);
-    if (state !== parts.state) {
-      parts.state = state;
-      parts.source.textContent = shown.source;
-      parts.line.textContent = shown.text;
-      parts.element.dataset.level = shown.level;
-      parts.line.style.color = COLOURS[shown.level];
-      parts.line.style.fontWeight = shown.level === "ok" ? "normal" : "bold";
-      const height = textHeight(node, parts);
-      resized ||= height !== parts.height;
-      parts.height = height;
-      node.setDirtyCanvas?.(true, false);
-    }
-  }
+  if (shown) resized = showPreviewLine(node, parts, shown) || resized;
   if (resized) {
     fitHeight(node);
     refreshVueWidgets(app, parts.frames);
   }
+}
+
+// The preview's element: a dimmed source line above the text line (CSS classes PREFIX,
+// PREFIX-source, PREFIX-text); the decay preview's too.
+export function previewElement(prefix) {
+  const element = document.createElement("div");
+  element.className = prefix;
+  Object.assign(element.style, {
+    fontSize: "11px",
+    lineHeight: "1.35",
+    padding: "2px 6px",
+    overflowWrap: "anywhere",
+    whiteSpace: "normal",
+    overflow: "hidden",
+    boxSizing: "border-box",
+  });
+  const source = document.createElement("div");
+  source.className = `${prefix}-source`;
+  source.style.opacity = "0.65";
+  const line = document.createElement("div");
+  line.className = `${prefix}-text`;
+  element.append(source, line);
+  return { element, source, line };
+}
+
+// Put {source, text, level} into the preview's two lines (the decay preview's too); true when
+// the lines now need another height.
+export function showPreviewLine(node, parts, shown) {
+  const state = JSON.stringify([shown.source, shown.text, shown.level, node.size[0], parts.element.isConnected]);
+  if (state === parts.state) return false;
+  parts.state = state;
+  parts.source.textContent = shown.source;
+  parts.line.textContent = shown.text;
+  parts.element.dataset.level = shown.level;
+  parts.line.style.color = COLOURS[shown.level];
+  parts.line.style.fontWeight = shown.level === "ok" ? "normal" : "bold";
+  const height = textHeight(node, parts);
+  const resized = height !== parts.height;
+  parts.height = height;
+  node.setDirtyCanvas?.(true, false);
+  return resized;
 }
 
 function refreshAll() {

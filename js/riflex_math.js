@@ -3,166 +3,14 @@
 // `node --test tests/js` runs it as is. tests/golden/preview_cases.json holds the numbers both
 // implementations are checked against (tests/js here, tests/riflex/test_preview_golden.py there).
 
-// What each method reads besides the frequencies: the node inputs that matter for it. The one
-// place the editor learns this; tests/riflex/test_preview_golden.py derives it again from
-// riflex/methods.py by changing each parameter and watching which methods respond.
-export const METHOD_INPUTS = {
-  riflex: ["k", "s", "safety_factor"],
-  pe: [],
-  pi: ["s"],
-  ntk: ["s"],
-  yarn: ["s", "yarn_alpha", "yarn_beta"],
-  tasr: ["s", "tasr_switch"],
-  loop: ["k", "s"],
-};
+// The data (families, defaults, which inputs each method reads) is generated from riflex/ into
+// rope_preview_data.js (`python -m riflex export-editor-data`); only the formulas are ported here.
+import { COMMON_INPUTS, DEFAULTS, FAMILIES, METHOD_INPUTS, TRAINING_FREE_LIMIT } from "./rope_preview_data.js";
 
-// Inputs every method uses (the model socket aside).
-export const COMMON_INPUTS = ["method", "train_len", "axes"];
+export { COMMON_INPUTS, DEFAULTS, FAMILIES, METHOD_INPUTS, TRAINING_FREE_LIMIT };
 
 // Every input some method uses and another does not: the ones the editor may hide.
 export const METHOD_SPECIFIC_INPUTS = [...new Set(Object.values(METHOD_INPUTS).flat())];
-
-export const DEFAULTS = {
-  k: 0,
-  s: 0,
-  train_len: 0,
-  safety_factor: 0.9,
-  yarn_alpha: 1.0,
-  yarn_beta: 32.0,
-  axes: "temporal",
-  tasr_switch: 0.5,
-};
-
-// Paper Sec. 5: training-free extrapolation holds to about 2x, 3x needs fine-tuning.
-export const TRAINING_FREE_LIMIT = 3;
-
-// riflex/families.py, the fields the preview needs (checked against it through the golden file).
-// LTX, whose time frequencies do not follow theta^(-2(j-1)/d), has no preview.
-export const FAMILIES = {
-  wan21: {
-    label: "Wan 2.1 / 2.2 A14B",
-    theta: 10000,
-    temporalDim: 44,
-    trainFrames: 81,
-    temporalCompression: 4,
-    temporalPatch: 1,
-    defaultK: 6,
-    referenceFrames: 0,
-  },
-  wan22_5b: {
-    label: "Wan 2.2 TI2V 5B",
-    theta: 10000,
-    temporalDim: 44,
-    trainFrames: 121,
-    temporalCompression: 4,
-    temporalPatch: 1,
-    defaultK: 6,
-    referenceFrames: 0,
-  },
-  hunyuan_video: {
-    label: "HunyuanVideo 1.0",
-    theta: 256,
-    temporalDim: 16,
-    trainFrames: 129,
-    temporalCompression: 4,
-    temporalPatch: 1,
-    defaultK: 4,
-    referenceFrames: 0,
-  },
-  hunyuan_video_15: {
-    label: "HunyuanVideo 1.5",
-    theta: 256,
-    temporalDim: 16,
-    trainFrames: 121,
-    temporalCompression: 4,
-    temporalPatch: 1,
-    defaultK: 4,
-    referenceFrames: 0,
-  },
-  kandinsky5: {
-    label: "Kandinsky 5.0 Video",
-    theta: 10000,
-    temporalDim: 16,
-    trainFrames: 121,
-    temporalCompression: 4,
-    temporalPatch: 1,
-    defaultK: 3,
-    referenceFrames: 0,
-  },
-  wan_s2v: {
-    label: "Wan 2.2 S2V 14B",
-    theta: 10000,
-    temporalDim: 44,
-    trainFrames: 77,
-    temporalCompression: 4,
-    temporalPatch: 1,
-    defaultK: 6,
-    referenceFrames: 0,
-  },
-  wan_humo: {
-    label: "HuMo (Wan 2.1 based)",
-    theta: 10000,
-    temporalDim: 44,
-    trainFrames: 97,
-    temporalCompression: 4,
-    temporalPatch: 1,
-    defaultK: 6,
-    referenceFrames: 0,
-  },
-  wan_animate: {
-    label: "Wan 2.2 Animate 14B",
-    theta: 10000,
-    temporalDim: 44,
-    trainFrames: 77,
-    temporalCompression: 4,
-    temporalPatch: 1,
-    defaultK: 6,
-    // the reference image is one more latent frame in front of the video
-    referenceFrames: 1,
-  },
-  cogvideox: {
-    label: "CogVideoX 5B",
-    theta: 10000,
-    temporalDim: 16,
-    trainFrames: 49,
-    temporalCompression: 4,
-    temporalPatch: 1,
-    defaultK: 2,
-    referenceFrames: 0,
-  },
-  cogvideox_15: {
-    label: "CogVideoX 1.5 5B",
-    theta: 10000,
-    temporalDim: 16,
-    trainFrames: 81,
-    temporalCompression: 4,
-    // two latent frames per time position
-    temporalPatch: 2,
-    defaultK: 2,
-    referenceFrames: 0,
-  },
-  cosmos1: {
-    label: "Cosmos 1.0 Diffusion",
-    // 10000 * 2^(44/42), the time base with its NTK factor, as Python writes it (exact)
-    theta: 20671.155660140554,
-    temporalDim: 44,
-    trainFrames: 121,
-    temporalCompression: 8,
-    temporalPatch: 1,
-    defaultK: 4,
-    referenceFrames: 0,
-  },
-  cosmos_predict2: {
-    label: "Cosmos Predict2",
-    theta: 10000,
-    temporalDim: 44,
-    trainFrames: 93,
-    temporalCompression: 4,
-    temporalPatch: 1,
-    defaultK: 5,
-    referenceFrames: 0,
-  },
-};
 
 // Model file names -> family, most specific first. Only a guess for the preview: the node itself
 // resolves the family from the loaded model, and the preview says which file it guessed from.
@@ -382,7 +230,7 @@ export function preview(family, pixelFrames, method, settings = {}) {
   const unit = patched ? `time positions (${family.temporalPatch} latent frames each)` : "latent frames";
   const head = `${trainPixels} -> ${pixelFrames} frames (${testLen} ${positions}), s = ${fixed(s, 2)}`;
   const beyond = s > TRAINING_FREE_LIMIT;
-  const quality = beyond ? ` (s = ${fixed(s, 1)} > 3: beyond what works without fine-tuning)` : "";
+  const quality = beyond ? ` (s = ${fixed(s, 1)} > ${TRAINING_FREE_LIMIT}: beyond what works without fine-tuning)` : "";
   const result = (repeats, text) => ({ level: repeats || beyond ? "warn" : "ok", text: text + quality, plan });
   const periodOf = (freqs) => fixed(period(freqs[k - 1]), 1);
   const kRepeats = (someplan) => someplan.repeatsAfter.includes(k);

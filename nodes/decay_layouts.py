@@ -19,7 +19,8 @@ import inspect
 from dataclasses import dataclass
 
 from ..riflex.decay_attention import VideoTokens
-from .families import ResolvedModel
+from ..riflex.errors import RIFLExError
+from .resolve_model import ResolvedModel
 
 __all__ = ["DecayLayout", "layout_for"]
 
@@ -84,7 +85,7 @@ def _hunyuan_text_first() -> bool:
 
 
 def layout_for(model_patcher, resolved: ResolvedModel) -> DecayLayout:
-    """The token layout of a loaded model's video self-attention, or a ValueError for a family
+    """The token layout of a loaded model's video self-attention, or a RIFLExError for a family
     whose layout is not verified."""
     class_name = type(model_patcher.model).__name__
     diffusion_model = model_patcher.model.diffusion_model
@@ -97,7 +98,7 @@ def layout_for(model_patcher, resolved: ResolvedModel) -> DecayLayout:
     if class_name in HUNYUAN_CLASSES:
         patch = tuple(int(p) for p in getattr(diffusion_model, "patch_size", (1, 2, 2)))
         return DecayLayout("hunyuan", patch=patch, text_first=_hunyuan_text_first())
-    raise ValueError(
+    raise RIFLExError(
         f"RIFLEx: got a {class_name} model ({resolved.family.display_name}); RIFLEx Attention Decay supports Wan "
         "2.1/2.2 (T2V, I2V, VACE, Fun, S2V, HuMo, Animate) and HunyuanVideo 1.0/1.5, whose attention layouts are "
         "verified; use RIFLEx RoPE alone for this model"

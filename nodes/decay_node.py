@@ -8,13 +8,16 @@ import math
 from comfy_api.latest import io
 
 from ..riflex.decay_plan import ANCHOR_CHOICES, DEFAULT_ALPHA, DEFAULT_BETA, DecaySettings
+from ..riflex.errors import RIFLExError
+from ..riflex.limits import DECAY_LIMITS
 from .compat import advanced, attention_override_supported
 from .decay_layouts import layout_for
 from .decay_patch import install
-from .families import resolve_model
+from .resolve_model import resolve_model
+from .shared_inputs import decay_alpha_input, decay_beta_input, decay_window_input, train_len_input
 
-MAX_WINDOW = 100000.0
-MAX_TRAIN_LEN = 4096
+MAX_WINDOW = DECAY_LIMITS["window"][1]
+MAX_TRAIN_LEN = DECAY_LIMITS["train_len"][1]
 
 
 class RIFLExAttentionDecay(io.ComfyNode):
@@ -32,44 +35,22 @@ class RIFLExAttentionDecay(io.ComfyNode):
             ),
             inputs=[
                 io.Model.Input("model", tooltip="A loaded Wan or HunyuanVideo model (RIFLEx RoPE before or after)."),
-                io.Float.Input(
-                    "alpha",
-                    default=DEFAULT_ALPHA,
-                    min=0.01,
-                    max=1.0,
-                    step=0.01,
-                    tooltip="The factor on positive attention logits between frames farther apart than the window "
-                    "(negative ones stay). 0.9 is the paper's value; 1 = off; allowed (0, 1].",
+                decay_alpha_input(
+                    "The factor on positive attention logits between frames farther apart than the window "
+                    "(negative ones stay). 0.9 is the paper's value; 1 = off; allowed (0, 1]."
                 ),
-                io.Float.Input(
-                    "window",
-                    default=0.0,
-                    min=0.0,
-                    max=MAX_WINDOW,
-                    step=0.5,
-                    tooltip="Frames (latent) within which attention is left alone. 0 = half the training length "
-                    "(Wan 2.1: 10.5, HunyuanVideo: 16.5), the paper's choice.",
+                decay_window_input(
+                    "Frames (latent) within which attention is left alone. 0 = half the training length "
+                    "(Wan 2.1: 10.5, HunyuanVideo: 16.5), the paper's choice."
                 ),
-                io.Float.Input(
-                    "beta",
-                    default=DEFAULT_BETA,
-                    min=0.01,
-                    max=1.0,
-                    step=0.01,
-                    tooltip="The stronger factor at harmonic distances, where the fast RoPE components come back in "
+                decay_beta_input(
+                    "The stronger factor at harmonic distances, where the fast RoPE components come back in "
                     "phase and a far frame looks near (HunyuanVideo: about 50, 100, ... frames; Wan has none). 0.6 "
-                    "is the paper's value; 1 = no bands; allowed (0, 1].",
+                    "is the paper's value; 1 = no bands; allowed (0, 1]."
                 ),
-                io.Int.Input(
-                    "train_len",
-                    optional=True,
-                    **advanced(
-                        default=0,
-                        min=0,
-                        max=MAX_TRAIN_LEN,
-                        tooltip="Training length in latent frames. 0 = the model's own (Wan 2.1: 21, HunyuanVideo: "
-                        "33). Change only for fine-tunes trained longer.",
-                    ),
+                train_len_input(
+                    "Training length in latent frames. 0 = the model's own (Wan 2.1: 21, HunyuanVideo: "
+                    "33). Change only for fine-tunes trained longer."
                 ),
                 io.Combo.Input(
                     "anchor_first_frame",
@@ -108,7 +89,7 @@ class RIFLExAttentionDecay(io.ComfyNode):
             )
         try:
             DecaySettings(float(alpha), float(window), float(beta), train_len, anchor_first_frame).validate()
-        except ValueError as error:
+        except RIFLExError as error:
             return str(error)
         return True
 

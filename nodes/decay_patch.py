@@ -26,8 +26,8 @@ from ..riflex.decay_flex import fastest_decayed_rows
 from ..riflex.decay_plan import DecayPlan, DecaySettings, plan_decay_for_spec
 from .compat import send_progress_text
 from .decay_layouts import DecayLayout
-from .families import ResolvedModel
 from .patch import _transformer_options
+from .resolve_model import ResolvedModel
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +117,7 @@ class _RunState:
 
 
 def install(model, resolved: ResolvedModel, layout: DecayLayout, settings: DecaySettings, node_id: str | None = None):
-    """A clone of `model` with attention decay installed. Raises ValueError (the model untouched)
+    """A clone of `model` with attention decay installed. Raises RIFLExError (the model untouched)
     when the settings are invalid."""
     settings.validate()
     spec = resolved.spec

@@ -10,12 +10,20 @@ from ..riflex.decay_plan import DEFAULT_ALPHA, DEFAULT_BETA, DecaySettings, plan
 from ..riflex.decay_table import decay_to_text
 from ..riflex.families import FAMILIES
 from ..riflex.inspect_table import plan_to_text
-from ..riflex.methods import DEFAULT_SAFETY_FACTOR, METHODS
+from ..riflex.methods import DEFAULT_SAFETY_FACTOR, MethodParams
 from ..riflex.plan import plan_temporal
 from ..riflex.plot import plot_decay, plot_periods
-from .compat import advanced
-from .families import resolve_model_or_family
-from .rope_node import METHOD_TOOLTIP
+from .resolve_model import resolve_model_or_family
+from .shared_inputs import (
+    decay_alpha_input,
+    decay_beta_input,
+    decay_window_input,
+    k_input,
+    method_input,
+    s_input,
+    safety_factor_input,
+    train_len_input,
+)
 
 
 class RIFLExInspect(io.ComfyNode):
@@ -47,79 +55,30 @@ class RIFLExInspect(io.ComfyNode):
                     step=4,
                     tooltip="Video length in frames (pixel frames, as in the latent node's length).",
                 ),
-                io.Combo.Input("method", options=list(METHODS), default="riflex", tooltip=METHOD_TOOLTIP),
-                io.Int.Input(
-                    "k",
-                    default=0,
-                    min=0,
-                    max=1024,  # as on RIFLEx RoPE: LTX has hundreds of time components
-                    tooltip="Intrinsic component; 0 = the model's known value.",
-                ),
-                io.Float.Input(
-                    "s",
-                    default=0.0,
-                    min=0.0,
-                    max=16.0,
-                    step=0.05,
-                    tooltip="Extrapolation factor; 0 = length / training length.",
-                ),
+                method_input(),
+                k_input(tooltip="Intrinsic component; 0 = the model's known value."),
+                s_input(tooltip="Extrapolation factor; 0 = length / training length."),
                 io.Model.Input(
                     "model", optional=True, tooltip="Optional: a loaded video model, read for its real RoPE."
                 ),
-                io.Float.Input(
-                    "safety_factor",
-                    optional=True,
-                    **advanced(
-                        default=DEFAULT_SAFETY_FACTOR,
-                        min=0.01,
-                        max=1.0,
-                        step=0.01,
-                        tooltip="riflex only: fraction of one turn the loop-causing component may reach (0.9 in the paper).",
-                    ),
+                safety_factor_input(
+                    tooltip="riflex only: fraction of one turn the loop-causing component may reach (0.9 in the paper)."
                 ),
-                io.Int.Input(
-                    "train_len",
-                    optional=True,
-                    **advanced(
-                        default=0,
-                        min=0,
-                        max=4096,
-                        tooltip="Training length in latent frames; 0 = the model's own (as on RIFLEx RoPE; "
-                        "Kandinsky 5 10 s: 61).",
-                    ),
+                train_len_input(
+                    tooltip="Training length in latent frames; 0 = the model's own (as on RIFLEx RoPE; Kandinsky 5 10 s: 61)."
                 ),
-                io.Float.Input(
-                    "decay_alpha",
+                decay_alpha_input(
+                    "Attention decay's alpha (RIFLEx Attention Decay), for its table and panel.",
+                    name="decay_alpha",
                     optional=True,
-                    **advanced(
-                        default=DEFAULT_ALPHA,
-                        min=0.01,
-                        max=1.0,
-                        step=0.01,
-                        tooltip="Attention decay's alpha (RIFLEx Attention Decay), for its table and panel.",
-                    ),
                 ),
-                io.Float.Input(
-                    "decay_window",
+                decay_window_input(
+                    "Attention decay's window in latent frames; 0 = half the training length.",
+                    name="decay_window",
                     optional=True,
-                    **advanced(
-                        default=0.0,
-                        min=0.0,
-                        max=100000.0,
-                        step=0.5,
-                        tooltip="Attention decay's window in latent frames; 0 = half the training length.",
-                    ),
                 ),
-                io.Float.Input(
-                    "decay_beta",
-                    optional=True,
-                    **advanced(
-                        default=DEFAULT_BETA,
-                        min=0.01,
-                        max=1.0,
-                        step=0.01,
-                        tooltip="Attention decay's beta at harmonic distances; 1 = no bands.",
-                    ),
+                decay_beta_input(
+                    "Attention decay's beta at harmonic distances; 1 = no bands.", name="decay_beta", optional=True
                 ),
             ],
             outputs=[
@@ -155,9 +114,7 @@ class RIFLExInspect(io.ComfyNode):
             spec,
             method,
             spec.positions_from_pixel_frames(frames),
-            k=k,
-            s=s,
-            safety_factor=safety_factor,
+            MethodParams(k=k, s=s, safety_factor=safety_factor),
             default_k=resolved.family.default_k,
         )
         # the decay as the node would plan it after this method: bands from the frequencies it leaves

@@ -1,17 +1,19 @@
 """Install a RIFLEx RoPE on a clone of a ComfyUI model.
 
-The clone gets (1) an object patch that swaps the model's RoPE for a replacement that
-computes the planned frequencies (an EmbedND for a RIFLExEmbedND; CogVideoX's, Cosmos's and
-LTX's RoPE methods for the rewriting callables of riflex/rewrite_rope.py) and (2) two wrappers under the key "riflex": one around each model call (APPLY_MODEL, which every
-model_base runs, unlike DIFFUSION_MODEL, which only some diffusion models honour), which tells
-the module the size of what is being sampled (from the latent itself, so shifted reference
-positions cannot mislead it) and, for tasr, how far the schedule has gone; and one around
-each sampling run, so what was applied is reported once per run and no table outlives it.
+The clone gets (1) an object patch that swaps the model's RoPE for the replacement its kind
+names (nodes/rope_kinds.py: a RIFLExEmbedND for an EmbedND; the rewriting callables of
+riflex/rewrite_rope.py for CogVideoX's, Cosmos's and LTX's RoPE methods) and (2) two wrappers
+under the key "riflex": one around each model call (APPLY_MODEL, which every model_base runs,
+unlike DIFFUSION_MODEL, which only some diffusion models honour), which tells the replacement
+the size of what is being sampled (from the latent itself, so shifted reference positions
+cannot mislead it) and, for tasr, how far the schedule has gone; and one around each sampling
+run, so what was applied is reported once per run and no table outlives it.
 The input model is never touched.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import weakref
 from dataclasses import dataclass, field
@@ -20,13 +22,12 @@ from functools import lru_cache
 import comfy.patcher_extension as patcher_extension
 from comfy.utils import get_attr
 
-from ..riflex.embed_nd import RIFLExEmbedND
-from ..riflex.methods import DEFAULT_TASR_SWITCH
-from ..riflex.plan import AXES, TemporalPlan, plan_spatial, plan_temporal, schedule_fraction
-from ..riflex.rewrite_rope import RIFLExCogVideoXRope, RIFLExCosmosRope, RIFLExLTXGrid
+from ..riflex.methods import MethodParams
+from ..riflex.plan import AXES, TRAINING_FREE_LIMIT, AxisPlan, plan_spatial, plan_temporal, schedule_fraction
 from ..riflex.rope_state import PlannedRope
-from .compat import fp64_compute_device, send_progress_text
-from .families import ResolvedModel
+from .compat import send_progress_text
+from .resolve_model import ResolvedModel
+from .rope_kinds import ROPE_KINDS, model_own_rope
 
 log = logging.getLogger(__name__)
 
@@ -36,14 +37,12 @@ _WRAPPER_TYPES = (patcher_extension.WrappersMP.OUTER_SAMPLE, patcher_extension.W
 
 @dataclass(frozen=True)
 class PatchSettings:
+    """What the node asks for: a method, its parameters as set (k = 0 and s = 0: auto) and the
+    axes it changes."""
+
     method: str
-    k: int
-    s: float
-    safety_factor: float
-    yarn_alpha: float
-    yarn_beta: float
+    params: MethodParams
     axes: str = "temporal"
-    tasr_switch: float = DEFAULT_TASR_SWITCH
 
 
 @dataclass
@@ -59,40 +58,32 @@ def make_planner(resolved: ResolvedModel, settings: PatchSettings):
     """(positions per axis, late in the schedule) -> one plan per changed axis (None for an
     axis left alone), validated and cached."""
     spec, changed_axes = resolved.spec, AXES[settings.axes]
-    common = dict(
-        s=settings.s,
-        safety_factor=settings.safety_factor,
-        yarn_alpha=settings.yarn_alpha,
-        yarn_beta=settings.yarn_beta,
-        tasr_switch=settings.tasr_switch,
-    )
 
     @lru_cache(maxsize=32)
-    def plans_for(positions: tuple[int, int, int], late: bool) -> tuple[TemporalPlan | None, ...]:
-        phase = dict(common, schedule_fraction=1.0 if late else 0.0)
+    def plans_for(positions: tuple[int, int, int], late: bool) -> tuple[AxisPlan | None, ...]:
+        params = dataclasses.replace(settings.params, schedule_fraction=1.0 if late else 0.0)
         plans = []
         for axis in range(len(spec.axes_dims)):
             if axis not in changed_axes:
                 plans.append(None)
             elif axis == 0:
                 plans.append(
-                    plan_temporal(
-                        spec, settings.method, positions[0], k=settings.k, default_k=resolved.family.default_k, **phase
-                    )
+                    plan_temporal(spec, settings.method, positions[0], params, default_k=resolved.family.default_k)
                 )
             else:
-                plans.append(plan_spatial(spec, axis, positions[axis], settings.method, **phase))
+                plans.append(plan_spatial(spec, axis, positions[axis], settings.method, params))
         return tuple(plans)
 
     return plans_for
 
 
-def summary(plans, family_key: str) -> str:
+def plans_report(plans, family_key: str) -> str:
+    """The line shown on the node and logged: each changed axis's plan summary."""
     return " | ".join(plan.summary(family_key if plan.axis == 0 else "") for plan in plans if plan is not None)
 
 
 def install(model, resolved: ResolvedModel, settings: PatchSettings, node_id: str | None = None):
-    """A clone of `model` with the RIFLEx RoPE installed. Raises ValueError (and returns
+    """A clone of `model` with the RIFLEx RoPE installed. Raises RIFLExError (and returns
     nothing) when the settings are invalid for this model, so the model is never half-patched."""
     plans_for = make_planner(resolved, settings)
     spec = resolved.spec
@@ -109,15 +100,18 @@ def install(model, resolved: ResolvedModel, settings: PatchSettings, node_id: st
     replaced_earlier = isinstance(original, PlannedRope)
     replacements = weakref.WeakSet()  # this node's replacement, and one per deep clone of the model
 
-    def make_replacement(model_rope):
-        replacement = _replacement(resolved, getattr(model_rope, "original", model_rope), unchanged, plan_axes)
+    kind = ROPE_KINDS[resolved.kind]
+
+    def make_replacement(model_rope, model_class: str):
+        original = model_own_rope(resolved.kind, model_rope, model_class, resolved.rope_path)
+        replacement = kind.replacement(resolved, original, unchanged, plan_axes)
         # what attention decay on the same model reads to derive its harmonic bands from the
         # frequencies in use: the temporal plan for a latent's shape (None when time is left alone)
         replacement.temporal_plan = lambda latent_shape: plans_for(resolved.positions(latent_shape), False)[0]
         replacements.add(replacement)
         return replacement
 
-    embedder = make_replacement(original)
+    replacement = make_replacement(original, type(model.model).__name__)
     state = _RunState(node_id, note=" (replaces an earlier RIFLEx RoPE in the chain)" if replaced_earlier else "")
     tasr = settings.method == "tasr"
 
@@ -127,20 +121,20 @@ def install(model, resolved: ResolvedModel, settings: PatchSettings, node_id: st
             return executor(*args, **kwargs)
         finally:
             # tables live only while sampling: none stays in (GPU) memory between runs
-            for replacement in list(replacements):
-                replacement.clear_tables()
+            for rope in list(replacements):
+                rope.clear_tables()
 
     def apply_model_wrapper(executor, *args, **kwargs):
         latent = args[0] if args else kwargs["x"]
         options = _transformer_options(args, kwargs)
         positions = resolved.positions(latent.shape, options.get("rope_options"))
-        late = tasr and _late_in_schedule(options, settings.tasr_switch)
+        late = tasr and _late_in_schedule(options, settings.params.tasr_switch)
         key = (positions, late)
         if key not in state.reported_keys:
             state.reported_keys.add(key)
             plans = plans_for(*key)
-            text = summary(plans, resolved.family.key) + state.note
-            (log.warning if max(p.s for p in plans if p is not None) > 3 else log.info)("%s", text)
+            text = plans_report(plans, resolved.family.key) + state.note
+            (log.warning if max(p.s for p in plans if p is not None) > TRAINING_FREE_LIMIT else log.info)("%s", text)
             send_progress_text(text, state.node_id)
         # the replacement installed on the model this call runs on (a deep clone on another
         # device has its own), keyed for this thread only: calls in other threads never see it
@@ -157,7 +151,8 @@ def install(model, resolved: ResolvedModel, settings: PatchSettings, node_id: st
         """MultiGPU's deep clone loads a fresh model for another device and copies the object
         patches: give it a replacement of its own, bound to its own module's RoPE."""
         deep_clone.add_object_patch(
-            resolved.rope_path, make_replacement(get_attr(deep_clone.model, resolved.rope_path))
+            resolved.rope_path,
+            make_replacement(get_attr(deep_clone.model, resolved.rope_path), type(deep_clone.model).__name__),
         )
 
     patched = model.clone()
@@ -169,7 +164,7 @@ def install(model, resolved: ResolvedModel, settings: PatchSettings, node_id: st
         callback = patcher_extension.CallbacksMP.ON_DEEPCLONE_MULTIGPU
         patched.remove_callbacks_with_key(callback, WRAPPER_KEY)
         patched.add_callback_with_key(callback, WRAPPER_KEY, rebind_on_deepclone)
-    patched.add_object_patch(resolved.rope_path, embedder)
+    patched.add_object_patch(resolved.rope_path, replacement)
     if replaced_earlier:
         log.info("RIFLEx: this RIFLEx RoPE replaces an earlier one in the chain (they do not stack)")
     return patched
@@ -182,34 +177,6 @@ def _installed_rope(executor, rope_path: str) -> PlannedRope | None:
     except AttributeError:
         return None
     return rope if isinstance(rope, PlannedRope) else None
-
-
-def _replacement(resolved: ResolvedModel, original, unchanged, plan_axes):
-    """What takes the place of the model's RoPE on the clone, for each kind of RoPE."""
-    if resolved.kind == "cogvideox":
-        if not _is_own_method(original, "_get_rotary_emb"):
-            raise ValueError(
-                f"RIFLEx: this CogVideoX model's _get_rotary_emb is a {type(original).__name__}, not the model's own "
-                "method; another node may have replaced it"
-            )
-        return RIFLExCogVideoXRope(original, unchanged, plan_axes, resolved.axis_positions)
-    if resolved.kind == "cosmos":
-        if not _is_own_method(original, "generate_embeddings"):
-            raise ValueError(
-                f"RIFLEx: this Cosmos model's pos_embedder.generate_embeddings is a {type(original).__name__}, not the "
-                "module's own method; another node may have replaced it"
-            )
-        module = original.__self__
-        return RIFLExCosmosRope(original, unchanged, plan_axes, module.base_fps, module.enable_fps_modulation)
-    if resolved.kind == "ltx":  # _resolve_ltx checked that this is one of LTX's own grids
-        return RIFLExLTXGrid(original, unchanged, plan_axes, resolved.time_step)
-    return RIFLExEmbedND(original, plan_axes=plan_axes, compute_device_for=fp64_compute_device)
-
-
-def _is_own_method(original, name: str) -> bool:
-    """Whether `original` is the model's own method `name`, bound to it (not another node's callable)."""
-    owner = getattr(original, "__self__", None)
-    return owner is not None and getattr(original, "__func__", None) is getattr(type(owner), name, None)
 
 
 def _transformer_options(args, kwargs) -> dict:

@@ -6,7 +6,7 @@ from comfy_api.latest import io, ui
 
 from ..riflex.families import FAMILIES
 from ..riflex.video_check import check_repetition
-from .families import resolve_model_or_family
+from .resolve_model import resolve_model_or_family
 
 
 class RIFLExRepetitionCheck(io.ComfyNode):
@@ -44,8 +44,8 @@ class RIFLExRepetitionCheck(io.ComfyNode):
 
     @classmethod
     def execute(cls, images, family, model=None) -> io.NodeOutput:
-        spec_source = resolve_model_or_family(model, family)
-        spec = spec_source.spec
+        resolved = resolve_model_or_family(model, family)
+        spec = resolved.spec
         report = check_repetition(
             images.cpu().numpy(),
             temporal_compression=spec.temporal_compression,

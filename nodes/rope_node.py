@@ -4,27 +4,31 @@ from __future__ import annotations
 
 from comfy_api.latest import io
 
-from ..riflex.limits import LIMITS, settings_problem
+from ..riflex.errors import RIFLExError
+from ..riflex.limits import settings_problem
 from ..riflex.methods import (
     DEFAULT_SAFETY_FACTOR,
     DEFAULT_TASR_SWITCH,
     DEFAULT_YARN_ALPHA,
     DEFAULT_YARN_BETA,
-    METHODS,
+    MethodParams,
 )
 from ..riflex.plan import AXES
-from .compat import advanced
-from .families import resolve_model, supported_families_text
 from .patch import PatchSettings, install
-
-METHOD_TOOLTIP = (
-    "How positions beyond the training length are handled. riflex (recommended): slows down only the one "
-    "RoPE component that makes long videos loop back to their start, so motion keeps its speed. "
-    "pe: the model unchanged (loops back past ~2x). pi: squeezes all positions into the training range "
-    "(slow motion). ntk: raises the RoPE base (still loops). yarn: PI for slow components, unchanged fast ones. "
-    "tasr: PI on early sampling steps, NTK on late ones. loop (experimental): makes the loop-causing component "
-    "turn exactly once over the video, so the clip ends where it began, for seamless loops."
+from .resolve_model import resolve_model, supported_families_text
+from .shared_inputs import (
+    k_input,
+    method_input,
+    method_setting_input,
+    s_input,
+    safety_factor_input,
+    train_len_input,
 )
+
+
+def _settings(inputs: dict) -> dict:
+    """The settings among a call's inputs (every input but the model), for riflex/limits.py."""
+    return {name: value for name, value in inputs.items() if name not in ("cls", "model")}
 
 
 class RIFLExRoPE(io.ComfyNode):
@@ -46,71 +50,22 @@ class RIFLExRoPE(io.ComfyNode):
                     "Kandinsky 5, CogVideoX 5B/1.5, Cosmos 1.0/Predict2, LTX-Video/LTX-2, or another video DiT with an "
                     "EmbedND RoPE (then set train_len).",
                 ),
-                io.Combo.Input("method", options=list(METHODS), default="riflex", tooltip=METHOD_TOOLTIP),
-                io.Int.Input(
-                    "k",
-                    default=0,
-                    min=LIMITS["k"][0],
-                    max=LIMITS["k"][1],
-                    tooltip="Which RoPE component (1 = fastest) causes the loop-back. 0 = the model's known value "
-                    "(Wan 6, HunyuanVideo 4, CogVideoX 2, Cosmos 4/5; LTX: estimated). Used by riflex and loop.",
-                ),
-                io.Float.Input(
-                    "s",
-                    default=0.0,
-                    min=LIMITS["s"][0],
-                    max=LIMITS["s"][1],
-                    step=0.05,
-                    tooltip="How many times longer than training the video is. 0 = measured from the latent at "
-                    "sampling time (recommended). Training-free quality holds up to about 2x; 3x needs fine-tuning.",
-                ),
-                io.Int.Input(
-                    "train_len",
-                    optional=True,
-                    **advanced(
-                        default=0,
-                        min=LIMITS["train_len"][0],
-                        max=LIMITS["train_len"][1],
-                        tooltip="Training length in latent frames. 0 = the model's own (Wan 2.1: 21 = 81 frames, "
-                        "Wan 2.2 5B: 31 = 121 frames, HunyuanVideo: 33 = 129 frames, ...: see the README). Change only "
-                        "for fine-tunes or checkpoints trained longer (Kandinsky 5 10 s: 61).",
-                    ),
-                ),
-                io.Float.Input(
-                    "safety_factor",
-                    optional=True,
-                    **advanced(
-                        default=DEFAULT_SAFETY_FACTOR,
-                        min=LIMITS["safety_factor"][0],
-                        max=LIMITS["safety_factor"][1],
-                        step=0.01,
-                        tooltip="riflex keeps the loop-causing component at this fraction of one turn over the "
-                        "video, a margin against looping. 0.9 is the paper's value; allowed (0, 1].",
-                    ),
-                ),
-                io.Float.Input(
+                method_input(),
+                k_input(),
+                s_input(),
+                train_len_input(),
+                safety_factor_input(),
+                method_setting_input(
                     "yarn_alpha",
-                    optional=True,
-                    **advanced(
-                        default=DEFAULT_YARN_ALPHA,
-                        min=LIMITS["yarn_alpha"][0],
-                        max=LIMITS["yarn_alpha"][1],
-                        step=0.5,
-                        tooltip="yarn only: components turning fewer times than this during training are fully "
-                        "interpolated. Must be below yarn_beta. Default 1 (YaRN paper).",
-                    ),
+                    0.5,
+                    "yarn only: components turning fewer times than this during training are fully "
+                    "interpolated. Must be below yarn_beta. Default 1 (YaRN paper).",
                 ),
-                io.Float.Input(
+                method_setting_input(
                     "yarn_beta",
-                    optional=True,
-                    **advanced(
-                        default=DEFAULT_YARN_BETA,
-                        min=LIMITS["yarn_beta"][0],
-                        max=LIMITS["yarn_beta"][1],
-                        step=0.5,
-                        tooltip="yarn only: components turning more times than this during training are left "
-                        "unchanged. Must be above yarn_alpha. Default 32 (YaRN paper).",
-                    ),
+                    0.5,
+                    "yarn only: components turning more times than this during training are left "
+                    "unchanged. Must be above yarn_alpha. Default 32 (YaRN paper).",
                 ),
                 io.Combo.Input(
                     "axes",
@@ -121,17 +76,11 @@ class RIFLExRoPE(io.ComfyNode):
                     "(larger frames than the model was trained at) or both. The paper's 'vision' NTK/YaRN are "
                     "these methods on temporal+spatial.",
                 ),
-                io.Float.Input(
+                method_setting_input(
                     "tasr_switch",
-                    optional=True,
-                    **advanced(
-                        default=DEFAULT_TASR_SWITCH,
-                        min=LIMITS["tasr_switch"][0],
-                        max=LIMITS["tasr_switch"][1],
-                        step=0.05,
-                        tooltip="tasr only: the fraction of the sampling schedule after which it moves from PI to "
-                        "NTK. Default 0.5: half the steps lay out the clip, half refine it.",
-                    ),
+                    0.05,
+                    "tasr only: the fraction of the sampling schedule after which it moves from PI to "
+                    "NTK. Default 0.5: half the steps lay out the clip, half refine it.",
                 ),
             ],
             outputs=[io.Model.Output(tooltip="The model with the RoPE patched; the input model is unchanged.")],
@@ -156,6 +105,7 @@ class RIFLExRoPE(io.ComfyNode):
         axes="temporal",
         tasr_switch=DEFAULT_TASR_SWITCH,
     ) -> bool | str:
+        settings = _settings(locals())
         # Taking an input here makes ComfyUI skip its own min/max and combo checks for it
         # (execution.py), so every declared range is checked here, from riflex/limits.py like
         # the schema. A linked input arrives as None (checked again in execute, with its value);
@@ -168,19 +118,7 @@ class RIFLExRoPE(io.ComfyNode):
                 f"RIFLEx: model got the value {shown}; model takes a link from a model loader's MODEL output "
                 "(UNETLoader, CheckpointLoaderSimple, ...)"
             )
-        problem = settings_problem(
-            dict(
-                method=method,
-                k=k,
-                s=s,
-                train_len=train_len,
-                safety_factor=safety_factor,
-                yarn_alpha=yarn_alpha,
-                yarn_beta=yarn_beta,
-                axes=axes,
-                tasr_switch=tasr_switch,
-            )
-        )
+        problem = settings_problem(settings)
         return problem or True
 
     @classmethod
@@ -197,25 +135,16 @@ class RIFLExRoPE(io.ComfyNode):
         axes="temporal",
         tasr_switch=DEFAULT_TASR_SWITCH,
     ) -> io.NodeOutput:
+        settings = _settings(locals())
         # values linked from other nodes reach no validation: the same checks, now with them
-        problem = settings_problem(
-            dict(
-                method=method,
-                k=k,
-                s=s,
-                train_len=train_len,
-                safety_factor=safety_factor,
-                yarn_alpha=yarn_alpha,
-                yarn_beta=yarn_beta,
-                axes=axes,
-                tasr_switch=tasr_switch,
-            ),
-            linked_none=False,
-        )
+        problem = settings_problem(settings, linked_none=False)
         if problem:
-            raise ValueError(problem)
+            raise RIFLExError(problem)
         resolved = resolve_model(model, train_len=train_len)
-        settings = PatchSettings(method, k, s, safety_factor, yarn_alpha, yarn_beta, axes, tasr_switch)
+        params = MethodParams(
+            k=k, s=s, safety_factor=safety_factor, yarn_alpha=yarn_alpha, yarn_beta=yarn_beta, tasr_switch=tasr_switch
+        )
+        settings = PatchSettings(method=method, params=params, axes=axes)
         node_id = cls.hidden.unique_id if cls.hidden is not None else None
         patched = install(model, resolved, settings, node_id=node_id)
         return io.NodeOutput(patched)

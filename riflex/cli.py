@@ -11,6 +11,7 @@ import sys
 
 # torch-free imports only: `run` must start without torch; the others import what they need
 from .defaults import DEFAULT_SAFETY_FACTOR, DEFAULT_YARN_ALPHA, DEFAULT_YARN_BETA, METHOD_NAMES
+from .errors import RIFLExError
 from .families import FAMILIES, get_family
 from .spec import RopeSpec
 
@@ -127,10 +128,10 @@ def _run_check_video(args: argparse.Namespace) -> int:
         temporal_compression = family.temporal_compression if temporal_compression is None else temporal_compression
         train_frames = family.train_frames if train_frames is None else train_frames
     if (theta is None) != (dim is None):
-        raise ValueError("RIFLEx: give --theta and --dim together (or --family) to suggest k")
+        raise RIFLExError("RIFLEx: give --theta and --dim together (or --family) to suggest k")
     temporal_compression = 4 if temporal_compression is None else temporal_compression
     if theta is not None and not (math.isfinite(theta) and 1 < theta <= INSPECT_RANGES["theta"][1]):
-        raise ValueError(f"RIFLEx: --theta {theta} is not allowed; give the RoPE base, a finite number > 1")
+        raise RIFLExError(f"RIFLEx: --theta {theta} is not allowed; give the RoPE base, a finite number > 1")
     check_settings(temporal_compression, train_frames, theta, dim)  # before decoding a frame
     # thumbnails as the file is decoded: memory flat in the clip's length
     report = check_thumbnails(
@@ -156,11 +157,12 @@ def _run_inspect(args: argparse.Namespace) -> int:
     from .decay_plan import DecaySettings, plan_decay_for_spec
     from .decay_table import decay_to_dict, decay_to_text
     from .inspect_table import plan_to_dict, plan_to_text
+    from .methods import MethodParams
     from .plan import plan_temporal
 
     problem = _inspect_problem(args)
     if problem:
-        raise ValueError(problem)
+        raise RIFLExError(problem)
     if args.family:
         family = get_family(args.family)
         spec = family.spec(
@@ -174,7 +176,7 @@ def _run_inspect(args: argparse.Namespace) -> int:
             ["train-len"] if not args.train_len else []
         )
         if missing:
-            raise ValueError(
+            raise RIFLExError(
                 f"RIFLEx: without --family, give --theta, --dim and --train-len (missing: {', '.join('--' + m for m in missing)})"
             )
         spec = RopeSpec(args.theta, (args.dim,), args.train_len, temporal_compression=args.temporal_compression)
@@ -184,11 +186,9 @@ def _run_inspect(args: argparse.Namespace) -> int:
         spec,
         args.method,
         test_len,
-        k=args.k,
-        s=args.s,
-        safety_factor=args.safety_factor,
-        yarn_alpha=args.yarn_alpha,
-        yarn_beta=args.yarn_beta,
+        MethodParams(
+            k=args.k, s=args.s, safety_factor=args.safety_factor, yarn_alpha=args.yarn_alpha, yarn_beta=args.yarn_beta
+        ),
         default_k=default_k,
     )
     decay = plan_decay_for_spec(
@@ -232,7 +232,7 @@ def _frames_value(text: str, what: str) -> int:
     except ValueError:
         frames = None
     if frames is None or not 1 <= frames <= MAX_RUN_FRAMES:
-        raise ValueError(
+        raise RIFLExError(
             f"RIFLEx: {what} {text!r} is not allowed; give a whole number of pixel frames 1..{MAX_RUN_FRAMES}"
         )
     return frames
@@ -246,7 +246,7 @@ def _run_workflow(args: argparse.Namespace) -> int:
 
     try:
         if not (math.isfinite(args.timeout) and args.timeout > 0):
-            raise ValueError(f"RIFLEx: --timeout {args.timeout} is not allowed; give a number of seconds > 0")
+            raise RIFLExError(f"RIFLEx: --timeout {args.timeout} is not allowed; give a number of seconds > 0")
         if args.frames is not None:
             _frames_value(str(args.frames), "--frames")
         server = parse_server(args.server)
@@ -259,14 +259,14 @@ def _run_workflow(args: argparse.Namespace) -> int:
         if args.sweep:
             key, sep, values = args.sweep.partition("=")
             if not sep or not key or not values:
-                raise ValueError(
+                raise RIFLExError(
                     f"RIFLEx: --sweep {args.sweep!r} is not KEY=V1,V2,...; KEY is method, frames or NODE.INPUT"
                 )
             runs = []
             for value in values.split(","):
                 if key == "method":
                     if value not in METHOD_NAMES:
-                        raise ValueError(
+                        raise RIFLExError(
                             f"RIFLEx: --sweep method={value!r} is not a method; allowed: {', '.join(METHOD_NAMES)}"
                         )
                     runs.append((value, args.set, args.frames, value))
@@ -363,25 +363,25 @@ def _run_export_api(args: argparse.Namespace) -> int:
 
 def _export_editor_data_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
-        "export-editor-data", help="write js/decay_families.js, the family numbers of the editor's decay preview"
+        "export-editor-data",
+        help="write js/rope_preview_data.js and js/decay_families.js, the numbers of the editor's previews",
     )
     p.add_argument("--check", action="store_true", help="write nothing; exit 1 when the file is missing or differs")
     p.set_defaults(run=_run_export_editor_data)
 
 
 def _run_export_editor_data(args: argparse.Namespace) -> int:
-    from .editor_data import DECAY_JS, render_decay_js
+    from .editor_data import editor_files
 
-    text = render_decay_js()
-    current = DECAY_JS.read_text(encoding="utf-8") if DECAY_JS.exists() else None
+    files = editor_files()
+    stale = [path for path, text in files.items() if not path.exists() or path.read_text(encoding="utf-8") != text]
     if args.check:
-        if current != text:
-            print(f"out of date: {DECAY_JS}", file=sys.stderr)
-            return 1
-        return 0
-    if current != text:
-        DECAY_JS.write_text(text, encoding="utf-8")
-        print(f"wrote {DECAY_JS}")
+        for path in stale:
+            print(f"out of date: {path}", file=sys.stderr)
+        return 1 if stale else 0
+    for path in stale:
+        path.write_text(files[path], encoding="utf-8")
+        print(f"wrote {path}")
     return 0
 
 
@@ -396,6 +396,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.run(args)
-    except ValueError as error:
+    except RIFLExError as error:  # bad input, said in one line; any other error is a bug: traceback
         print(error, file=sys.stderr)
         return 2

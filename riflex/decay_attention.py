@@ -25,7 +25,7 @@ import torch
 
 from .decay_plan import DecayPlan
 
-__all__ = ["DEFAULT_BLOCK_BYTES", "VideoTokens", "attention_with_decay", "decayed_rows"]
+__all__ = ["DEFAULT_BLOCK_BYTES", "VideoTokens", "additive_mask", "attention_with_decay", "decayed_rows"]
 
 # bytes of float32 scores one query block may take ([B, H, rows, S]): bounds the path's memory
 DEFAULT_BLOCK_BYTES = 64 * 2**20
@@ -45,7 +45,7 @@ class VideoTokens:
         return self.start + self.frames * self.tokens_per_frame
 
 
-def _additive_mask(mask: torch.Tensor | None, device: torch.device) -> torch.Tensor | None:
+def additive_mask(mask: torch.Tensor | None, device: torch.device) -> torch.Tensor | None:
     """ComfyUI's attention masks as a float tensor added to the logits, broadcastable to
     [B, H, Sq, Sk] (as comfy's attention_pytorch reads them: 2-d and 3-d masks gain leading
     dimensions; a bool mask keeps what is True)."""
@@ -93,7 +93,7 @@ def decayed_rows(
     keys = keys - keys.mean(dim=2, keepdim=True)
     keys_t = keys.transpose(-1, -2)
     values = v.float()
-    additive = _additive_mask(mask, q.device)
+    additive = additive_mask(mask, q.device)
     per_frame = video.tokens_per_frame
     factors = plan.frame_factors().to(q.device)  # [T, T]
     anchored_keys = slice(video.start + plan.train_len * per_frame, video.stop) if plan.anchor else None

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import torch
 
+from .decay_attention import additive_mask
 from .decay_plan import DecayPlan
 
 __all__ = [
@@ -130,18 +131,6 @@ def kernel_for(key: tuple, compiled: bool = True) -> CompiledKernel:
     return kernel
 
 
-def _mask_4d(mask: torch.Tensor | None, device: torch.device) -> torch.Tensor | None:
-    if mask is None:
-        return None
-    if mask.ndim == 2:
-        mask = mask.unsqueeze(0)
-    if mask.ndim == 3:
-        mask = mask.unsqueeze(1)
-    if mask.dtype == torch.bool:
-        return torch.zeros(mask.shape, dtype=torch.float32, device=device).masked_fill_(~mask.to(device), float("-inf"))
-    return mask.to(device=device, dtype=torch.float32)
-
-
 def flex_decayed_rows(
     q: torch.Tensor,
     k: torch.Tensor,
@@ -169,7 +158,7 @@ def flex_decayed_rows(
     keys = k.to(dtype) - mean.to(dtype)
     rows = q[:, :, video.start : video.stop].to(dtype)
     values = v
-    additive = _mask_4d(mask, q.device)
+    additive = additive_mask(mask, q.device)
     mask_strides = None
     if additive is not None:
         additive = additive[..., -seq:] if additive.shape[-1] > seq else additive

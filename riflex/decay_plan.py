@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import torch
 
+from .errors import RIFLExError
 from .frequencies import periods
 from .spec import RopeSpec
 
@@ -57,25 +58,25 @@ class DecaySettings:
     anchor_first_frame: str = "auto"
 
     def validate(self) -> None:
-        """Raise a ValueError naming the first input outside what is allowed."""
+        """Raise a RIFLExError naming the first input outside what is allowed."""
         for name, value in (("alpha", self.alpha), ("beta", self.beta)):
             if not (isinstance(value, (int, float)) and math.isfinite(value) and 0.0 < value <= 1.0):
-                raise ValueError(
+                raise RIFLExError(
                     f"RIFLEx: {name} = {value!r} is outside (0, 1]; it is the factor on positive attention logits "
                     f"(1 = off; the reference uses alpha {DEFAULT_ALPHA}, beta {DEFAULT_BETA})"
                 )
         if not (isinstance(self.window, (int, float)) and math.isfinite(self.window) and self.window >= 0):
-            raise ValueError(
+            raise RIFLExError(
                 f"RIFLEx: window = {self.window!r} is not allowed; use 0 (half the training length) or a finite "
                 "number of latent frames >= 0"
             )
         if not (isinstance(self.train_len, int) and 0 <= self.train_len <= 1_000_000):
-            raise ValueError(
+            raise RIFLExError(
                 f"RIFLEx: train_len = {self.train_len!r} is not allowed; use 0 (the model's own) or a number of "
                 "latent frames from 1 to 1000000"
             )
         if self.anchor_first_frame not in ANCHOR_CHOICES:
-            raise ValueError(
+            raise RIFLExError(
                 f"RIFLEx: anchor_first_frame = {self.anchor_first_frame!r} is unknown; allowed: {', '.join(ANCHOR_CHOICES)}"
             )
 
@@ -211,7 +212,7 @@ def plan_decay(
     settings.validate()
     train = settings.train_len or train_len
     if train < 1:
-        raise ValueError(f"RIFLEx: train_len must be a positive number of latent frames, got {train}")
+        raise RIFLExError(f"RIFLEx: train_len must be a positive number of latent frames, got {train}")
     window = settings.window if settings.window > 0 else train / 2
     anchor = {"on": True, "off": False}.get(settings.anchor_first_frame, anchor_by_default)
     bands = harmonic_bands(axis_freqs, k, frames - 1) if settings.beta < 1 else ()
@@ -235,7 +236,7 @@ def plan_decay_for_spec(
     reference = spec.reference_frames
     train_len = (settings.train_len or spec.train_len) - reference
     if train_len < 1:
-        raise ValueError(
+        raise RIFLExError(
             f"RIFLEx: train_len = {settings.train_len} leaves no video frames for this model (it counts "
             f"{reference} reference frame(s)); use 0 (the model's own) or a larger value"
         )

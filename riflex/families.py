@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .errors import RIFLExError
 from .ltx_time import ltx_grid, ltx_temporal_freqs, ltx_time_step
 from .spec import RopeSpec, positions_from_pixel_frames
 
@@ -42,6 +43,8 @@ class Family:
     # attention decay's first-frame anchor by default: the reference anchors Wan's first frame
     # (ultra-wan) and not HunyuanVideo's (ultra-hunyuan); other families follow HunyuanVideo
     decay_anchor: bool = False
+    # the short name the RoPE node's preview shows in the editor ("" = display_name)
+    editor_label: str = ""
 
     def spatial_train_for(self, model_width: int | None) -> tuple[int, ...]:
         return dict(self.spatial_train_by_width).get(model_width, self.spatial_train)
@@ -93,6 +96,7 @@ FAMILIES: dict[str, Family] = {
     for family in (
         Family(
             key="wan21",
+            editor_label="Wan 2.1 / 2.2 A14B",
             display_name="Wan 2.1 (T2V/I2V 1.3B and 14B, VACE, Fun) and Wan 2.2 A14B",
             # Wan2.1 repository: generate.py --frame_num defaults to 81 (4n+1) and the configs set
             # vae_stride = (4, 8, 8); Wan2.2 wan/configs/shared_config.py keeps frame_num = 81 for A14B.
@@ -108,6 +112,7 @@ FAMILIES: dict[str, Family] = {
         ),
         Family(
             key="wan22_5b",
+            editor_label="Wan 2.2 TI2V 5B",
             display_name="Wan 2.2 TI2V 5B",
             # Wan2.2 repository, wan/configs/wan_ti2v_5B.py: frame_num = 121 (24 fps),
             # vae_stride = (4, 16, 16) -> 31 latent frames.
@@ -120,6 +125,7 @@ FAMILIES: dict[str, Family] = {
         ),
         Family(
             key="hunyuan_video",
+            editor_label="HunyuanVideo 1.0",
             display_name="HunyuanVideo 1.0 (T2V, I2V, SkyReels I2V)",
             # HunyuanVideo repository, README / sample_video.py: --video-length 129 (5 s at 24 fps);
             # its causal 3D VAE compresses time 4x -> 33 latent frames.
@@ -136,6 +142,7 @@ FAMILIES: dict[str, Family] = {
         ),
         Family(
             key="hunyuan_video_15",
+            editor_label="HunyuanVideo 1.5",
             display_name="HunyuanVideo 1.5 (T2V, I2V)",
             # HunyuanVideo-1.5 README / generate.py: video_length 121 (5 s at 24 fps); its VAE
             # compresses time 4x (and space 16x) -> 31 latent frames.
@@ -157,6 +164,7 @@ FAMILIES: dict[str, Family] = {
         ),
         Family(
             key="kandinsky5",
+            editor_label="Kandinsky 5.0 Video",
             display_name="Kandinsky 5.0 Video (Lite/Pro T2V, I2V)",
             # Kandinsky-5 README: "5s checkpoints ... up to 5 seconds", 24 fps -> 121 frames; the
             # HunyuanVideo VAE compresses time 4x -> 31 latent. The 10 s checkpoints (241 frames,
@@ -181,6 +189,7 @@ FAMILIES: dict[str, Family] = {
         ),
         Family(
             key="wan_s2v",
+            editor_label="Wan 2.2 S2V 14B",
             display_name="Wan 2.2 S2V 14B (speech to video)",
             # Wan2.2 wan/configs/wan_s2v_14B.py: frame_num = 80 pixel frames per clip, vae_stride
             # (4, 8, 8); speech2video.py samples (80 + 3 + 73) // 4 - (73 + 3) // 4 = 20 latent frames
@@ -195,6 +204,7 @@ FAMILIES: dict[str, Family] = {
         ),
         Family(
             key="wan_humo",
+            editor_label="HuMo (Wan 2.1 based)",
             display_name="HuMo (Wan 2.1 based, 1.7B/17B)",
             # HuMo README (Phantom-video/HuMo): "The model is trained on 97-frame videos at 25 FPS";
             # Wan 2.1 VAE 4x -> 25 latent. Its reference image sits at t = T (after the video).
@@ -207,6 +217,7 @@ FAMILIES: dict[str, Family] = {
         ),
         Family(
             key="wan_animate",
+            editor_label="Wan 2.2 Animate 14B",
             display_name="Wan 2.2 Animate 14B",
             # Wan2.2 wan/configs/wan_animate_14B.py: frame_num = 77 (20 latent) per clip; the
             # reference image is one more latent frame in front of the video, in the same latent
@@ -221,6 +232,7 @@ FAMILIES: dict[str, Family] = {
         ),
         Family(
             key="cogvideox",
+            editor_label="CogVideoX 5B",
             display_name="CogVideoX 5B (T2V, I2V)",
             # CogVideoX README / model card: 49 frames (6 s at 8 fps), 720x480; its VAE compresses
             # time 4x -> 13 latent frames, space 8x with patch 2 -> 30 x 45 patches.
@@ -237,6 +249,7 @@ FAMILIES: dict[str, Family] = {
         ),
         Family(
             key="cogvideox_15",
+            editor_label="CogVideoX 1.5 5B",
             display_name="CogVideoX 1.5 5B (T2V, I2V; Fun-V1.5 and VOID inpainting)",
             # CogVideoX1.5-5B model card: 5 s at 16 fps = 81 frames, 1360x768; VAE 4x -> 21 latent,
             # temporal patch 2 (padded to 22) -> 11 time positions; ComfyUI sets sample_frames 81.
@@ -259,6 +272,7 @@ FAMILIES: dict[str, Family] = {
         ),
         Family(
             key="cosmos1",
+            editor_label="Cosmos 1.0 Diffusion",
             display_name="Cosmos 1.0 Diffusion (7B/14B Text2World, Video2World)",
             # NVIDIA Cosmos-1.0-Diffusion model cards: 121 frames (5 s at 24 fps), 1280x704;
             # ComfyUI's EmptyCosmosLatentVideo defaults to 121; the Cosmos tokenizer compresses
@@ -280,6 +294,7 @@ FAMILIES: dict[str, Family] = {
         ),
         Family(
             key="cosmos_predict2",
+            editor_label="Cosmos Predict2",
             display_name="Cosmos Predict2 (2B/14B Video2World)",
             # NVIDIA Cosmos-Predict2 Video2World model cards: 93 frames at 16 fps; ComfyUI's
             # CosmosPredict2ImageToVideoLatent defaults to 93; Wan 2.1 VAE 4x -> 24 latent frames.
@@ -344,4 +359,4 @@ def get_family(key: str) -> Family:
     try:
         return FAMILIES[key]
     except KeyError:
-        raise ValueError(f"RIFLEx: unknown family {key!r}; known: {', '.join(FAMILIES)}") from None
+        raise RIFLExError(f"RIFLEx: unknown family {key!r}; known: {', '.join(FAMILIES)}") from None

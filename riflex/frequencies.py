@@ -11,9 +11,12 @@ import math
 
 import torch
 
+from .errors import RIFLExError
+
 __all__ = [
     "axis_frequencies",
     "check_non_repetition",
+    "repeating_components",
     "identify_k",
     "periods",
     "repetitions",
@@ -27,9 +30,9 @@ def axis_frequencies(theta: float, dim: int) -> torch.Tensor:
     exponents), so an unchanged axis is bit-identical to the model's own table.
     """
     if dim <= 0 or dim % 2:
-        raise ValueError(f"RIFLEx: axis dim must be a positive even number, got {dim}")
+        raise RIFLExError(f"RIFLEx: axis dim must be a positive even number, got {dim}")
     if not theta > 1.0:
-        raise ValueError(f"RIFLEx: RoPE base theta must be > 1, got {theta}")
+        raise RIFLExError(f"RIFLEx: RoPE base theta must be > 1, got {theta}")
     exponents = torch.linspace(0, (dim - 2) / dim, steps=dim // 2, dtype=torch.float64)
     return 1.0 / (theta**exponents)
 
@@ -44,7 +47,7 @@ def repetitions(axis_freqs: torch.Tensor, length: float) -> torch.Tensor:
     return length / periods(axis_freqs)
 
 
-def check_non_repetition(axis_freqs: torch.Tensor, test_len: int) -> list[int]:
+def repeating_components(axis_freqs: torch.Tensor, test_len: int) -> list[int]:
     """Components (1-indexed) that complete a full period within a video of test_len positions.
 
     Positions run 0..test_len-1, so component j repeats when theta_j * (test_len - 1) >= 2*pi.
@@ -58,12 +61,16 @@ def check_non_repetition(axis_freqs: torch.Tensor, test_len: int) -> list[int]:
     return [j + 1 for j, t in enumerate(turns.tolist()) if t >= 1.0]
 
 
+# the name it had while it returned what it still returns, the components that do repeat
+check_non_repetition = repeating_components
+
+
 def identify_k(theta: float, dim: int, first_repeat_frame: float, axis_freqs: torch.Tensor | None = None) -> int:
     """The intrinsic component (1-indexed): the one whose period is closest to the frame N
     where the video was seen to return to its start (paper Sec. 3.2, k = argmin_j |N_j - N|).
     axis_freqs: the time axis' own frequencies where they are not theta^(-2(j-1)/d) (LTX)."""
     if not first_repeat_frame > 0:
-        raise ValueError(
+        raise RIFLExError(
             f"RIFLEx: first_repeat_frame must be a positive number of latent frames, got {first_repeat_frame}"
         )
     freqs = axis_frequencies(theta, dim) if axis_freqs is None else axis_freqs

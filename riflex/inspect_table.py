@@ -1,4 +1,4 @@
-"""The per-component table that `python -m riflex inspect` prints (and the Inspect node will)."""
+"""The per-component table that `python -m riflex inspect` prints and the Inspect node shows."""
 
 from __future__ import annotations
 
@@ -6,12 +6,12 @@ import math
 from typing import Any
 
 from .frequencies import periods
-from .plan import TemporalPlan
+from .plan import AxisPlan
 
 __all__ = ["plan_to_dict", "plan_to_text"]
 
 
-def plan_to_dict(plan: TemporalPlan) -> dict[str, Any]:
+def plan_to_dict(plan: AxisPlan) -> dict[str, Any]:
     spec = plan.spec
     return {
         "method": plan.method,
@@ -35,7 +35,7 @@ def plan_to_dict(plan: TemporalPlan) -> dict[str, Any]:
     }
 
 
-def plan_to_text(plan: TemporalPlan) -> str:
+def plan_to_text(plan: AxisPlan) -> str:
     data = plan_to_dict(plan)
     train_len, test_len = plan.spec.train_len, plan.test_len
     lines = [

@@ -4,17 +4,21 @@ see) and `python -m riflex inspect` all read them here, so they cannot disagree.
 
 Every value these ranges admit keeps the frequency math finite: the smallest frequency
 riflex can produce is safety_factor * 2*pi / (s * train_len) >= 0.01 * 2*pi / (16 * 4096).
-Torch-free: the command line's parsers import this.
+The ranges are written here; how settings relate (yarn_alpha < yarn_beta for yarn, loop on
+the time axis only) is each method's own validator in riflex/methods.py, called from here, so
+each message is written once. Torch is imported only for that last step.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 from .defaults import DEFAULT_SAFETY_FACTOR, DEFAULT_TASR_SWITCH, DEFAULT_YARN_ALPHA, DEFAULT_YARN_BETA, METHOD_NAMES
+from .errors import RIFLExError
 
-__all__ = ["AXES_NAMES", "LIMITS", "settings_problem"]
+__all__ = ["AXES_NAMES", "DECAY_LIMITS", "LIMITS", "settings_problem"]
 
 AXES_NAMES = ("temporal", "spatial", "temporal+spatial")  # riflex/plan.py AXES, in order
 
@@ -27,6 +31,14 @@ LIMITS: dict[str, tuple[float, float]] = {
     "yarn_alpha": (0.0, 1024.0),
     "yarn_beta": (0.0, 1024.0),
     "tasr_switch": (0.0, 1.0),
+}
+
+# (min, max) of RIFLEx Attention Decay's numeric inputs (Inspect's decay_* inputs too)
+DECAY_LIMITS: dict[str, tuple[float, float]] = {
+    "alpha": (0.01, 1.0),
+    "window": (0.0, 100000.0),
+    "beta": (0.01, 1.0),
+    "train_len": LIMITS["train_len"],
 }
 
 
@@ -94,7 +106,7 @@ def settings_problem(values: dict[str, Any], flag: bool = False, linked_none: bo
     if (
         (given("yarn_alpha") or given("yarn_beta"))
         and not (linked_none and (alpha is None or beta is None))
-        and not (_within("yarn_alpha", alpha) and _within("yarn_beta", beta) and alpha < beta)
+        and not (_within("yarn_alpha", alpha) and _within("yarn_beta", beta))
     ):
         return (
             f"RIFLEx: {name('yarn_alpha')}{equals}{_shown(alpha)} and {name('yarn_beta')}{equals}{_shown(beta)} must satisfy "
@@ -105,6 +117,26 @@ def settings_problem(values: dict[str, Any], flag: bool = False, linked_none: bo
         return f"RIFLEx: {name('axes')} {shown('axes')} is unknown; allowed: {', '.join(AXES_NAMES)}"
     if given("tasr_switch") and not _within("tasr_switch", values["tasr_switch"]):
         return f"RIFLEx: {name('tasr_switch')}{equals}{shown('tasr_switch')} is outside [0, 1] (default {DEFAULT_TASR_SWITCH})"
-    if method == "loop" and axes not in (None, "temporal"):
-        return "RIFLEx: method loop is temporal only (a clip that ends where it began); use axes = temporal"
+    return _method_problem(values, name, equals) if isinstance(method, str) else None
+
+
+def _method_problem(values: dict[str, Any], name: Callable[[str], str], equals: str) -> str | None:
+    """What the method's own validator (riflex/methods.py) says of settings within their ranges,
+    the k range apart (it needs the model's d_t): how they relate (yarn_alpha < yarn_beta, for
+    yarn only) and which axes the method may change. None while a value is still linked."""
+    from .methods import MethodParams, validate_params  # torch: only once the ranges hold
+
+    fields = ("s", "safety_factor", "yarn_alpha", "yarn_beta", "tasr_switch")
+    given = {field: values[field] for field in fields if field in values}
+    axes = values.get("axes", "temporal")
+    if any(value is None for value in given.values()):  # linked: only the axes can be judged now
+        given = {}
+    params = MethodParams(**{**given, "s": max(1.0, given.get("s", 0.0))})  # s = 0 (auto) is measured later
+    try:
+        validate_params(values["method"], params, None, axis=0 if axes in (None, "temporal") else 1)
+    except RIFLExError as error:
+        message = str(error)
+        for field in fields[1:]:  # named as the node or the command line names them (--yarn-alpha 2.0)
+            message = message.replace(f"{field} = ", f"{field}{equals}").replace(field, name(field))
+        return message
     return None

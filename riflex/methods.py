@@ -21,6 +21,7 @@ from .defaults import (
     DEFAULT_YARN_BETA,
     METHOD_NAMES,
 )
+from .errors import RIFLExError
 
 __all__ = [
     "DEFAULT_SAFETY_FACTOR",
@@ -30,17 +31,20 @@ __all__ = [
     "METHODS",
     "Method",
     "MethodParams",
+    "method_tooltip",
     "validate_params",
 ]
 
 
 @dataclass(frozen=True)
 class MethodParams:
-    """What a method may need besides the frequencies. k is 1-indexed; s is the extrapolation
-    factor test_len/train_len (>= 1)."""
+    """What a method may need besides the frequencies: the one record that travels from the
+    node (or the command line) to the plan. As set there, k = 0 and s = 0 mean auto (the
+    family's k, the measured factor); in a plan they are resolved: k 1-indexed, s the
+    extrapolation factor test_len/train_len (>= 1)."""
 
     k: int = 0
-    s: float = 1.0
+    s: float = 0.0
     safety_factor: float = DEFAULT_SAFETY_FACTOR
     yarn_alpha: float = DEFAULT_YARN_ALPHA
     yarn_beta: float = DEFAULT_YARN_BETA
@@ -52,59 +56,67 @@ class MethodParams:
 class Method:
     name: str
     apply: Callable[[torch.Tensor, float, float, MethodParams], torch.Tensor]
-    validate: Callable[[MethodParams, int], None]
-    summary: str
+    # raises RIFLExError naming the bad field; n_components None = not known yet (no model):
+    # everything but the k range is checked
+    validate: Callable[[MethodParams, int | None], None]
+    description: str  # what it does, in one line: the node's method tooltip is built from these
+    # the MethodParams fields (node inputs) it reads: the editor shows only these
+    # (tests/riflex/test_preview_golden.py derives them again by moving each one)
+    inputs: tuple[str, ...] = ()
+    # why it changes the time axis only (refused on spatial axes); "" = any axis
+    temporal_only: str = ""
+    badge: str = ""  # shown after the name in the tooltip: recommended, experimental
 
 
-def _validate_nothing(params: MethodParams, n_components: int) -> None:
+def _validate_nothing(params: MethodParams, n_components: int | None) -> None:
     return None
 
 
-def _validate_s(params: MethodParams, n_components: int) -> None:
+def _validate_s(params: MethodParams, n_components: int | None) -> None:
     if not (math.isfinite(params.s) and params.s >= 1.0):
-        raise ValueError(
+        raise RIFLExError(
             f"RIFLEx: s = {params.s} is not a valid extrapolation factor; "
             "use 0 (auto: test length / training length) or a finite number >= 1"
         )
 
 
-def _validate_riflex(params: MethodParams, n_components: int) -> None:
+def _validate_riflex(params: MethodParams, n_components: int | None) -> None:
     _validate_s(params, n_components)
     _validate_k(params, n_components)
     if not (math.isfinite(params.safety_factor) and 0.0 < params.safety_factor <= 1.0):
-        raise ValueError(
+        raise RIFLExError(
             f"RIFLEx: safety_factor = {params.safety_factor} is outside (0, 1]; "
             f"the reference uses {DEFAULT_SAFETY_FACTOR}"
         )
 
 
-def _validate_k(params: MethodParams, n_components: int) -> None:
-    if not 1 <= params.k <= n_components:
-        raise ValueError(
+def _validate_k(params: MethodParams, n_components: int | None) -> None:
+    if n_components is not None and not 1 <= params.k <= n_components:
+        raise RIFLExError(
             f"RIFLEx: k = {params.k} is outside this model's temporal components; "
             f"allowed: 1..{n_components} (or 0 for the family's default)"
         )
 
 
-def _validate_loop(params: MethodParams, n_components: int) -> None:
+def _validate_loop(params: MethodParams, n_components: int | None) -> None:
     _validate_s(params, n_components)
     _validate_k(params, n_components)
 
 
-def _validate_tasr(params: MethodParams, n_components: int) -> None:
+def _validate_tasr(params: MethodParams, n_components: int | None) -> None:
     _validate_s(params, n_components)
     if not (math.isfinite(params.tasr_switch) and 0.0 <= params.tasr_switch <= 1.0):
-        raise ValueError(
+        raise RIFLExError(
             f"RIFLEx: tasr_switch = {params.tasr_switch} is outside [0, 1]; it is the fraction of the sampling "
             f"schedule after which TASR moves from PI to NTK (default {DEFAULT_TASR_SWITCH})"
         )
 
 
-def _validate_yarn(params: MethodParams, n_components: int) -> None:
+def _validate_yarn(params: MethodParams, n_components: int | None) -> None:
     _validate_s(params, n_components)
     alpha, beta = params.yarn_alpha, params.yarn_beta
     if not (math.isfinite(alpha) and math.isfinite(beta) and 0.0 <= alpha < beta):
-        raise ValueError(
+        raise RIFLExError(
             f"RIFLEx: yarn_alpha = {alpha} and yarn_beta = {beta} must satisfy 0 <= yarn_alpha < yarn_beta; "
             f"the published defaults are {DEFAULT_YARN_ALPHA} and {DEFAULT_YARN_BETA}"
         )
@@ -163,28 +175,60 @@ def _tasr(axis_freqs: torch.Tensor, train_len: float, test_len: float, params: M
 
 
 METHODS: dict[str, Method] = {
-    "riflex": Method(
-        "riflex",
-        _riflex,
-        _validate_riflex,
-        "lower only the intrinsic component k so it completes less than one period over the video",
-    ),
-    "pe": Method("pe", _pe, _validate_nothing, "plain positions, model unchanged (loops back past training length)"),
-    "pi": Method("pi", _pi, _validate_s, "position interpolation: every frequency divided by s (slow motion)"),
-    "ntk": Method("ntk", _ntk, _validate_s, "NTK-aware base b' = b*s^(d/(d-2)) (still repeats)"),
-    "yarn": Method("yarn", _yarn, _validate_yarn, "YaRN: PI for slow components, PE for fast, ramp between"),
-    "tasr": Method("tasr", _tasr, _validate_tasr, "time-aware: PI on early sampling steps, NTK on late ones"),
-    "loop": Method(
-        "loop", _loop, _validate_loop, "experimental: component k makes exactly one turn, for seamless loops"
-    ),
+    method.name: method
+    for method in (
+        Method(
+            "riflex",
+            _riflex,
+            _validate_riflex,
+            "slows down only the one RoPE component that makes long videos loop back to their start, so motion "
+            "keeps its speed",
+            inputs=("k", "s", "safety_factor"),
+            badge="recommended",
+        ),
+        Method("pe", _pe, _validate_nothing, "the model unchanged (loops back past ~2x)"),
+        Method("pi", _pi, _validate_s, "squeezes all positions into the training range (slow motion)", inputs=("s",)),
+        Method("ntk", _ntk, _validate_s, "raises the RoPE base (still loops)", inputs=("s",)),
+        Method(
+            "yarn",
+            _yarn,
+            _validate_yarn,
+            "PI for slow components, unchanged fast ones",
+            inputs=("s", "yarn_alpha", "yarn_beta"),
+        ),
+        Method(
+            "tasr", _tasr, _validate_tasr, "PI on early sampling steps, NTK on late ones", inputs=("s", "tasr_switch")
+        ),
+        Method(
+            "loop",
+            _loop,
+            _validate_loop,
+            "makes the loop-causing component turn exactly once over the video, so the clip ends where it began, "
+            "for seamless loops",
+            inputs=("k", "s"),
+            temporal_only="a clip that ends where it began",
+            badge="experimental",
+        ),
+    )
 }
 
 
 assert tuple(METHODS) == METHOD_NAMES, "riflex/defaults.py METHOD_NAMES must list METHODS in order"
 
 
-def validate_params(method: str, params: MethodParams, n_components: int) -> None:
-    """Raise ValueError naming the bad field; n_components = d_t/2 of the axis being changed."""
+def validate_params(method: str, params: MethodParams, n_components: int | None, axis: int = 0) -> None:
+    """Raise RIFLExError naming the bad field; n_components = d_t/2 of the axis being changed
+    (None: no model yet, the k range is checked later); axis 0 = time, 1 and 2 = h and w."""
     if method not in METHODS:
-        raise ValueError(f"RIFLEx: unknown method {method!r}; allowed: {', '.join(METHODS)}")
+        raise RIFLExError(f"RIFLEx: unknown method {method!r}; allowed: {', '.join(METHODS)}")
+    if axis != 0 and METHODS[method].temporal_only:
+        raise RIFLExError(
+            f"RIFLEx: method {method} is temporal only ({METHODS[method].temporal_only}); use axes = temporal"
+        )
     METHODS[method].validate(params, n_components)
+
+
+def method_tooltip() -> str:
+    """The node's method tooltip, from each record's description."""
+    lines = ". ".join(f"{name}{f' ({m.badge})' if m.badge else ''}: {m.description}" for name, m in METHODS.items())
+    return f"How positions beyond the training length are handled. {lines}."

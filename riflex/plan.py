@@ -12,23 +12,29 @@ from dataclasses import dataclass
 
 import torch
 
-from .frequencies import check_non_repetition, periods
-from .methods import (
-    DEFAULT_SAFETY_FACTOR,
-    DEFAULT_TASR_SWITCH,
-    DEFAULT_YARN_ALPHA,
-    DEFAULT_YARN_BETA,
-    METHODS,
-    MethodParams,
-    validate_params,
-)
+from .errors import RIFLExError
+from .frequencies import periods, repeating_components
+from .methods import METHODS, MethodParams, validate_params
 from .spec import RopeSpec
 
-__all__ = ["AXES", "TemporalPlan", "estimate_k", "plan_spatial", "plan_temporal", "resolve_s", "schedule_fraction"]
+__all__ = [
+    "AXES",
+    "AxisPlan",
+    "TemporalPlan",
+    "estimate_k",
+    "plan_spatial",
+    "plan_temporal",
+    "resolve_s",
+    "schedule_fraction",
+]
 
 # which RoPE axes a method changes (the "vision" variants of the paper = all three)
 AXES = {"temporal": (0,), "spatial": (1, 2), "temporal+spatial": (0, 1, 2)}
 AXIS_NAMES = ("t", "h", "w")
+# paper Sec. 5: training-free extrapolation holds to about 2x; 3x needs fine-tuning
+TRAINING_FREE_LIMIT = 3
+# every parameter at its default: k and s auto (the family's k, the measured factor)
+AUTO = MethodParams()
 
 
 def estimate_k(axis_freqs: torch.Tensor, train_len: int) -> int:
@@ -60,7 +66,9 @@ def resolve_s(s: float, train_len: int, test_len: int) -> float:
 
 
 @dataclass(frozen=True)
-class TemporalPlan:
+class AxisPlan:
+    """The plan of one RoPE axis: time (axis 0) or, for spatial extrapolation, h or w."""
+
     method: str
     spec: RopeSpec
     test_len: int
@@ -91,17 +99,17 @@ class TemporalPlan:
 
     @property
     def repeats_before(self) -> list[int]:
-        return check_non_repetition(self.freqs_before, self.test_len)
+        return repeating_components(self.freqs_before, self.test_len)
 
     @property
     def repeats_after(self) -> list[int]:
-        return check_non_repetition(self.freqs_after, self.test_len)
+        return repeating_components(self.freqs_after, self.test_len)
 
     @property
     def repeats_in_training(self) -> list[int]:
         """Components the model saw complete a period during training: their repetition is
         part of what it learned, not a loop-back."""
-        return check_non_repetition(self.freqs_before, self.spec.train_len)
+        return repeating_components(self.freqs_before, self.spec.train_len)
 
     @property
     def new_repeats_after(self) -> list[int]:
@@ -111,8 +119,8 @@ class TemporalPlan:
         return [j for j in self.repeats_after if j not in seen]
 
     def _quality_note(self) -> str:
-        # paper Sec. 5: training-free extrapolation holds to about 2x; 3x needs fine-tuning
-        return f" (s = {self.s:.1f} > 3: beyond what works without fine-tuning)" if self.s > 3 else ""
+        limit = TRAINING_FREE_LIMIT
+        return f" (s = {self.s:.1f} > {limit}: beyond what works without fine-tuning)" if self.s > limit else ""
 
     def summary(self, family: str = "") -> str:
         """One line a user reads on the node and in the log."""
@@ -161,59 +169,51 @@ class TemporalPlan:
         )
 
 
+# its name from when only the time axis was planned (riflex.TemporalPlan)
+TemporalPlan = AxisPlan
+
+
 def plan_temporal(
-    spec: RopeSpec,
-    method: str,
-    test_len: int,
-    k: int = 0,
-    s: float = 0.0,
-    safety_factor: float = DEFAULT_SAFETY_FACTOR,
-    yarn_alpha: float = DEFAULT_YARN_ALPHA,
-    yarn_beta: float = DEFAULT_YARN_BETA,
-    default_k: int = 0,
-    tasr_switch: float = DEFAULT_TASR_SWITCH,
-    schedule_fraction: float = 0.0,
-) -> TemporalPlan:
+    spec: RopeSpec, method: str, test_len: int, params: MethodParams = AUTO, default_k: int = 0
+) -> AxisPlan:
     """The time-axis frequencies for `method` on a video of test_len positions.
 
-    k = 0: default_k (the family's known value) or, without one, estimate_k. s = 0: measured.
-    schedule_fraction: how far sampling has gone (0 = first step), for tasr.
-    Raises ValueError("RIFLEx: ...") for any bad setting, before anything is computed.
+    params as set on the node: k = 0 is default_k (the family's known value) or, without one,
+    estimate_k; s = 0 is measured; schedule_fraction is how far sampling has gone (0 = first
+    step), for tasr. The plan holds them resolved. Raises RIFLExError("RIFLEx: ...") for any bad
+    setting, before anything is computed.
     """
+    return _plan_axis(spec, method, test_len, params, default_k, axis=0)
+
+
+def _plan_axis(spec: RopeSpec, method: str, test_len: int, params: MethodParams, default_k: int, axis: int):
     if test_len < 1:
-        raise ValueError(f"RIFLEx: test_len must be >= 1 latent frame, got {test_len}")
+        raise RIFLExError(f"RIFLEx: test_len must be >= 1 latent frame, got {test_len}")
+    s = params.s
     if not (isinstance(s, (int, float)) and math.isfinite(s) and s >= 0):
-        raise ValueError(f"RIFLEx: s = {s} is not allowed; use 0 (auto) or a finite number >= 1")
+        raise RIFLExError(f"RIFLEx: s = {s} is not allowed; use 0 (auto) or a finite number >= 1")
     freqs_before = spec.axis_freqs(0)
     n_components = freqs_before.numel()
-    if k < 0:
-        raise ValueError(f"RIFLEx: k = {k} is negative; allowed: 0 (auto) or 1..{n_components}")
-    intrinsic_k = k or default_k or estimate_k(freqs_before, spec.train_len)
-    params = MethodParams(
-        k=intrinsic_k,
+    if params.k < 0:
+        raise RIFLExError(f"RIFLEx: k = {params.k} is negative; allowed: 0 (auto) or 1..{n_components}")
+    params = dataclasses.replace(
+        params,
+        k=params.k or default_k or estimate_k(freqs_before, spec.train_len),
         s=resolve_s(s, spec.train_len, test_len),
-        safety_factor=safety_factor,
-        yarn_alpha=yarn_alpha,
-        yarn_beta=yarn_beta,
-        tasr_switch=tasr_switch,
-        schedule_fraction=schedule_fraction,
     )
-    validate_params(method, params, n_components)
+    validate_params(method, params, n_components, axis)
     freqs_after = METHODS[method].apply(freqs_before, float(spec.train_len), float(test_len), params)
-    return TemporalPlan(method, spec, test_len, params, freqs_before, freqs_after)
+    return AxisPlan(method, spec, test_len, params, freqs_before, freqs_after, axis)
 
 
-def plan_spatial(spec: RopeSpec, axis: int, test_len: int, method: str, **settings) -> TemporalPlan:
+def plan_spatial(spec: RopeSpec, axis: int, test_len: int, method: str, params: MethodParams = AUTO) -> AxisPlan:
     """The frequencies of spatial axis 1 (h) or 2 (w) for `method` at test_len patches: the same
     methods as in time, against the family's training resolution (spatial extrapolation). Each
     spatial axis gets its own intrinsic component (estimate_k: the user's k is the time axis')."""
     if not spec.spatial_train_len:
-        raise ValueError(
+        raise RIFLExError(
             "RIFLEx: this model's training resolution is unknown, so spatial extrapolation cannot be planned; "
             "use axes = temporal"
         )
-    if method == "loop":
-        raise ValueError("RIFLEx: method loop is temporal only (a clip that ends where it began); use axes = temporal")
     axis_spec = RopeSpec(spec.theta, (spec.axes_dims[axis],), spec.spatial_train_len[axis - 1], temporal_compression=1)
-    settings = {**settings, "k": 0, "default_k": 0}
-    return dataclasses.replace(plan_temporal(axis_spec, method, test_len, **settings), axis=axis)
+    return _plan_axis(axis_spec, method, test_len, dataclasses.replace(params, k=0), 0, axis)

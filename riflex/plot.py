@@ -16,7 +16,7 @@ import numpy as np
 
 from .decay_plan import DecayPlan
 from .frequencies import periods
-from .plan import TemporalPlan
+from .plan import AxisPlan
 
 __all__ = ["COLORS", "PlotGeometry", "plot_decay", "plot_periods"]
 
@@ -43,7 +43,7 @@ class PlotGeometry:
     test_y: int
 
 
-def plot_periods(plan: TemporalPlan, width: int = 768, height: int = 432) -> tuple[np.ndarray, PlotGeometry]:
+def plot_periods(plan: AxisPlan, width: int = 768, height: int = 432) -> tuple[np.ndarray, PlotGeometry]:
     from PIL import Image, ImageDraw
 
     left, right, top, bottom = 70, 20, 40, 50

@@ -61,9 +61,6 @@ class _RewritingRope(PlannedRope):
                     changed.append((axis, j, after))
         return changed
 
-    def _cached(self, key, build):
-        return self.cached_table(key, build)
-
 
 def _angles(positions: torch.Tensor, frequency: float, device) -> torch.Tensor:
     # float32 like the models: angle = position * frequency
@@ -92,7 +89,7 @@ class RIFLExCogVideoXRope(_RewritingRope):
         plan_key = self.plan_key
         if plan_key is None:
             return self.original(h, w, t, device=device)
-        return self._cached((h, w, t, str(device), plan_key), lambda: self._build(h, w, t, device, plan_key))
+        return self.cached_table((h, w, t, str(device), plan_key), lambda: self._build(h, w, t, device, plan_key))
 
     def _build(self, h, w, t, device, plan_key):
         cos, sin = self.original(h, w, t, device=device)
@@ -146,7 +143,7 @@ class RIFLExCosmosRope(_RewritingRope):
             return original()
         fps_key = None if fps is None or isinstance(fps, (int, float)) else tuple(fps.flatten().tolist())
         key = (tuple(B_T_H_W_C), fps if fps_key is None else fps_key, str(device), plan_key)
-        return self._cached(key, lambda: self._build(original(), B_T_H_W_C, fps, plan_key))
+        return self.cached_table(key, lambda: self._build(original(), B_T_H_W_C, fps, plan_key))
 
     def _build(self, table, B_T_H_W_C, fps, plan_key):
         changes = self.changes(plan_key)
@@ -189,7 +186,7 @@ class RIFLExLTXGrid(_RewritingRope):
         plan_key = self.plan_key
         if plan_key is None or n_axes != 3:
             return grid
-        return self._cached((float(theta), inner_dim, str(device), plan_key), lambda: self._build(grid, plan_key))
+        return self.cached_table((float(theta), inner_dim, str(device), plan_key), lambda: self._build(grid, plan_key))
 
     def _build(self, grid, plan_key):
         time_row = grid.clone()

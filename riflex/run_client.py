@@ -32,6 +32,8 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from .errors import RIFLExError
+
 __all__ = ["ComfyError", "Server", "apply_overrides", "check_workflow", "parse_server", "run_prompt", "terminal_safe"]
 
 # One request (submit, one /history poll) may take this long at most, even when --timeout is longer.
@@ -46,7 +48,7 @@ _PROMPT_ID = re.compile(r"[A-Za-z0-9_.-]{1,128}")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
-class ComfyError(Exception):
+class ComfyError(RIFLExError):
     """What went wrong, said for a user; `exit_code` 1 = the prompt failed, 2 = no usable server."""
 
     def __init__(self, message: str, exit_code: int = 1):

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from .errors import RIFLExError
+
 if TYPE_CHECKING:  # torch only where frequencies are computed: the command line's `run` needs none
     import torch
 
@@ -15,7 +17,7 @@ def positions_from_pixel_frames(pixel_frames: int, temporal_compression: int, te
     """Pixel frames -> time positions, as the causal VAE (first latent frame holds one pixel
     frame) and the patch embedding (padded up to a whole patch) count them."""
     if pixel_frames < 1:
-        raise ValueError(f"RIFLEx: frames must be >= 1, got {pixel_frames}")
+        raise RIFLExError(f"RIFLEx: frames must be >= 1, got {pixel_frames}")
     latent = (pixel_frames - 1) // temporal_compression + 1
     return -(-latent // temporal_patch)
 
@@ -44,9 +46,9 @@ class RopeSpec:
 
     def __post_init__(self) -> None:
         if not self.axes_dims or any(d <= 0 or d % 2 for d in self.axes_dims):
-            raise ValueError(f"RIFLEx: axes_dims must be positive even numbers, got {self.axes_dims}")
+            raise RIFLExError(f"RIFLEx: axes_dims must be positive even numbers, got {self.axes_dims}")
         if self.train_len <= 0:
-            raise ValueError(f"RIFLEx: train_len must be a positive number of latent frames, got {self.train_len}")
+            raise RIFLExError(f"RIFLEx: train_len must be a positive number of latent frames, got {self.train_len}")
 
     def axis_freqs(self, axis: int) -> torch.Tensor:
         """The model's own float64 frequencies of one axis (0 = time)."""

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from .errors import RIFLExError
 from .frequencies import axis_frequencies, identify_k
 
 __all__ = [
@@ -130,13 +131,13 @@ def thumbnails_of_chunks(chunks: Iterable[Any], side: int = THUMBNAIL_SIDE, sour
         if first_shape is None:
             first_shape = array.shape[1:]
         elif array.shape[1:] != first_shape:
-            raise ValueError(
+            raise RIFLExError(
                 f"RIFLEx: the frame size of {source} changes mid-stream ({first_shape} to {array.shape[1:]}); re-encode it"
             )
         parts.append(_block_average(array, side))
         count += array.shape[0]
     if count < 2:
-        raise ValueError(
+        raise RIFLExError(
             f"RIFLEx: the video has {count} frame{'s' if count != 1 else ''} ({source}); repetition needs at least 2 frames"
         )
     return np.concatenate(parts)
@@ -161,7 +162,7 @@ def _block_average(frames: np.ndarray, side: int) -> np.ndarray:
     grey = sums[..., 0] if channels == 1 else sums @ _LUMA
     thumbs = grey.reshape(count, rows * cols)
     if not np.isfinite(thumbs).all():
-        raise ValueError("RIFLEx: the video frames contain NaN or infinite values; expected pixel values in [0, 1]")
+        raise RIFLExError("RIFLEx: the video frames contain NaN or infinite values; expected pixel values in [0, 1]")
     return thumbs
 
 
@@ -192,15 +193,15 @@ def check_repetition(
 def check_settings(
     temporal_compression: int = 4, train_frames: int | None = None, theta: float | None = None, dim: int | None = None
 ) -> None:
-    """Raise ValueError("RIFLEx: ...") for settings check_repetition cannot use, before any frame is read."""
+    """Raise RIFLExError("RIFLEx: ...") for settings check_repetition cannot use, before any frame is read."""
     if int(temporal_compression) != temporal_compression or temporal_compression < 1:
-        raise ValueError(
+        raise RIFLExError(
             f"RIFLEx: temporal_compression must be a whole number of pixel frames per latent frame >= 1, got {temporal_compression}"
         )
     if train_frames is not None and (int(train_frames) != train_frames or train_frames < 1):
-        raise ValueError(f"RIFLEx: train_frames must be a positive number of pixel frames, got {train_frames}")
+        raise RIFLExError(f"RIFLEx: train_frames must be a positive number of pixel frames, got {train_frames}")
     if (theta is None) != (dim is None):
-        raise ValueError(f"RIFLEx: give both theta and dim to suggest k, or neither; got theta={theta}, dim={dim}")
+        raise RIFLExError(f"RIFLEx: give both theta and dim to suggest k, or neither; got theta={theta}, dim={dim}")
     if theta is not None and dim is not None:
         axis_frequencies(theta, dim)  # rejects a bad theta or dim now, not only once a loop is found
 
@@ -338,15 +339,15 @@ def _distances(rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
 def _validated(frames: Any, min_frames: int = 2) -> np.ndarray:
     array = np.asarray(frames)
     if array.ndim != 4:
-        raise ValueError(
+        raise RIFLExError(
             f"RIFLEx: video frames must be a [frames, height, width, channels] array, got shape {tuple(array.shape)}"
         )
     if array.size == 0:
-        raise ValueError(f"RIFLEx: the video is empty (shape {tuple(array.shape)}); give at least 2 frames")
+        raise RIFLExError(f"RIFLEx: the video is empty (shape {tuple(array.shape)}); give at least 2 frames")
     if array.shape[0] < min_frames:
-        raise ValueError(f"RIFLEx: the video has {array.shape[0]} frame; repetition needs at least 2 frames")
+        raise RIFLExError(f"RIFLEx: the video has {array.shape[0]} frame; repetition needs at least 2 frames")
     if array.shape[3] not in (1, 3):
-        raise ValueError(f"RIFLEx: video frames must have 1 or 3 channels, got {array.shape[3]}")
+        raise RIFLExError(f"RIFLEx: video frames must have 1 or 3 channels, got {array.shape[3]}")
     if not (np.issubdtype(array.dtype, np.unsignedinteger) or np.issubdtype(array.dtype, np.floating)):
-        raise ValueError(f"RIFLEx: video frames must be float in [0, 1] or uint8, got dtype {array.dtype}")
+        raise RIFLExError(f"RIFLEx: video frames must be float in [0, 1] or uint8, got dtype {array.dtype}")
     return array

@@ -9,6 +9,8 @@ import os
 
 import numpy as np
 
+from .errors import RIFLExError
+
 __all__ = ["PYAV_MISSING", "read_video_frames", "read_video_thumbnails"]
 
 PYAV_MISSING = "RIFLEx: check-video needs PyAV (pip install av), which ComfyUI already installs"
@@ -31,12 +33,12 @@ def read_video_frames(path: str | os.PathLike[str], max_side: int = DEFAULT_MAX_
     neither side exceeds max_side (0 = full size). The whole clip in memory: check-video uses
     read_video_thumbnails, which keeps only thumbnails.
 
-    Every failure (no PyAV, no such file, not a video, no frames) is a ValueError whose message
+    Every failure (no PyAV, no such file, not a video, no frames) is a RIFLExError whose message
     starts with "RIFLEx:", so the command line can print it instead of a traceback.
     """
     frames = [frame for chunk in _decoded_chunks(path, max_side, chunk_frames=1) for frame in chunk]
     if any(frame.shape != frames[0].shape for frame in frames):
-        raise ValueError(
+        raise RIFLExError(
             f"RIFLEx: the frame size of {os.fspath(path)} changes mid-stream ({frames[0].shape} to another); re-encode it"
         )
     return np.stack(frames)
@@ -58,29 +60,29 @@ def _decoded_chunks(path, max_side: int, chunk_frames: int = CHUNK_FRAMES, max_f
     try:
         import av
     except ImportError:
-        raise ValueError(PYAV_MISSING) from None
+        raise RIFLExError(PYAV_MISSING) from None
     av_error = getattr(av, "FFmpegError", None) or getattr(av, "AVError", OSError)
 
     path = os.fspath(path)
     if not os.path.exists(path):
-        raise ValueError(f"RIFLEx: no such video file: {path}")
+        raise RIFLExError(f"RIFLEx: no such video file: {path}")
     if not os.path.isfile(path):
-        raise ValueError(f"RIFLEx: {path} is not a file; give a video file (.mp4, .webm, .mkv, ...)")
+        raise RIFLExError(f"RIFLEx: {path} is not a file; give a video file (.mp4, .webm, .mkv, ...)")
     if os.path.getsize(path) == 0:
-        raise ValueError(f"RIFLEx: {path} is empty (0 bytes); give a video file (.mp4, .webm, .mkv, ...)")
+        raise RIFLExError(f"RIFLEx: {path} is empty (0 bytes); give a video file (.mp4, .webm, .mkv, ...)")
 
     count = 0
     try:
         with av.open(path) as container:
             if not container.streams.video:
-                raise ValueError(f"RIFLEx: {path} has no video stream; give a video file, not audio or an image list")
+                raise RIFLExError(f"RIFLEx: {path} has no video stream; give a video file, not audio or an image list")
             stream = container.streams.video[0]
             stream.thread_type = "AUTO"
             chunk: list[np.ndarray] = []
             for frame in container.decode(stream):
                 count += 1
                 if max_frames is not None and count > max_frames:
-                    raise ValueError(
+                    raise RIFLExError(
                         f"RIFLEx: {path} has more than {max_frames} frames; check-video is for generated clips "
                         "(a few hundred frames): cut the part to check first"
                     )
@@ -91,16 +93,16 @@ def _decoded_chunks(path, max_side: int, chunk_frames: int = CHUNK_FRAMES, max_f
             if chunk:
                 yield _stacked(chunk, path)
     except (av_error, OSError, UnicodeDecodeError) as error:
-        raise ValueError(
+        raise RIFLExError(
             f"RIFLEx: cannot read {path} as a video ({error}); give a video file PyAV/FFmpeg can decode (.mp4, .webm, .mkv, ...)"
         ) from None
     if count == 0:
-        raise ValueError(f"RIFLEx: {path} has a video stream but no frames could be decoded")
+        raise RIFLExError(f"RIFLEx: {path} has a video stream but no frames could be decoded")
 
 
 def _stacked(chunk: list[np.ndarray], path: str) -> np.ndarray:
     if any(frame.shape != chunk[0].shape for frame in chunk):
-        raise ValueError(
+        raise RIFLExError(
             f"RIFLEx: the frame size of {path} changes mid-stream ({chunk[0].shape} to another); re-encode it"
         )
     return np.stack(chunk)

@@ -28,6 +28,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from .errors import RIFLExError
+
 __all__ = [
     "EDITOR_ONLY_NODES",
     "compatible_widgets",
@@ -155,7 +157,7 @@ def compatible_widgets(snapshot: list[str], info: dict) -> str | None:
     return None
 
 
-class WorkflowError(ValueError):
+class WorkflowError(RIFLExError):
     pass
 
 

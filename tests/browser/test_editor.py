@@ -20,7 +20,7 @@ COMMON_INPUTS: list[str] = GOLDEN["common_inputs"]
 PREVIEW_WIDGETS = {"riflex_preview_frames", "riflex_preview_family", "riflex_preview"}
 HELPERS = (Path(__file__).with_name("page_helpers.js")).read_text()
 WAN_241 = "81 -> 241 frames (61 latent), s = 2.90, k = 6: period 51.0 -> 67.8 latent frames, no repetition"
-# what the node reports for it after sampling (nodes/patch.py through riflex TemporalPlan.summary)
+# what the node reports for it after sampling (nodes/patch.py through riflex AxisPlan.summary)
 APPLIED_241 = (
     "RIFLEx riflex on wan21: 61 latent frames (241 px), train 21, s = 2.90, k = 6: "
     "theta_k 0.12328 -> 0.09270, period 51.0 -> 67.8 latent frames"

@@ -38,6 +38,7 @@ def main() -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
     from riflex.decay_plan import DecaySettings, plan_decay_for_spec
     from riflex.families import get_family
+    from riflex.methods import MethodParams
     from riflex.plan import plan_temporal
 
     cases = []
@@ -49,7 +50,9 @@ def main() -> None:
         case = {"family": key, "pixel_frames": pixel_frames, "settings": settings, "rope": rope}
         try:
             if rope is not None:
-                plan = plan_temporal(spec, rope["method"], positions, k=0, s=0.0, default_k=family.default_k)
+                plan = plan_temporal(
+                    spec, rope["method"], positions, MethodParams(k=0, s=0.0), default_k=family.default_k
+                )
                 freqs, k = plan.freqs_after, plan.k
             decay = plan_decay_for_spec(DecaySettings(**settings), spec, positions, freqs, k, family.decay_anchor)
         except ValueError as error:

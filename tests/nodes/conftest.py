@@ -1,4 +1,4 @@
-"""A real ComfyUI for the node tests: found (see tests/comfy_host.py), started headless on
+"""A real ComfyUI for the node tests: found (see tests/nodes/comfy_host.py), started headless on
 127.0.0.1 with the pack installed, tiny models built with its own classes. Every test here
 runs once per ComfyUI found, and skips with the reason when none is."""
 

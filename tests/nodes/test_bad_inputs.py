@@ -31,13 +31,13 @@ REJECTED = [
     ("safety-above-1", {"safety_factor": 1.5}, "safety_factor", "RIFLEx: safety_factor = 1.5 is outside [0.01, 1]"),
     (
         "yarn-alpha-above-beta",
-        {"yarn_alpha": 40.0},
+        {"method": "yarn", "yarn_alpha": 40.0},
         "yarn_alpha",
         "RIFLEx: yarn_alpha = 40.0 and yarn_beta = 32.0 must satisfy 0 <= yarn_alpha < yarn_beta",
     ),
     (
         "yarn-alpha-equals-beta",
-        {"yarn_alpha": 8.0, "yarn_beta": 8.0},
+        {"method": "yarn", "yarn_alpha": 8.0, "yarn_beta": 8.0},
         "yarn_beta",
         "RIFLEx: yarn_alpha = 8.0 and yarn_beta = 8.0 must satisfy",
     ),
@@ -251,6 +251,18 @@ def test_every_accepted_extreme_samples_finite_values(comfy_server, baseline):
     out = run_ok(comfy_server, video_prompt("wan21", 13, branches))
     for index in range(len(branches)):
         assert np.isfinite(out[f"save_{index}"]).all(), branches[index]
+    assert_still_serving_unchanged(comfy_server, baseline)
+
+
+def test_leftover_yarn_values_do_not_refuse_other_methods(comfy_server, baseline):
+    # drift bug: yarn_alpha >= yarn_beta refused every method, while riflex/ and the editor (which
+    # hides both inputs unless the method is yarn) check their order for yarn only
+    leftover = {"yarn_alpha": 40.0, "yarn_beta": 8.0}
+    out = run_ok(
+        comfy_server, video_prompt("wan21", 61, [{}, {**leftover}, {"method": "pi", **leftover}, {"method": "pi"}])
+    )
+    assert np.array_equal(out["save_0"], out["save_1"])
+    assert np.array_equal(out["save_2"], out["save_3"])
     assert_still_serving_unchanged(comfy_server, baseline)
 
 

@@ -114,3 +114,30 @@ def test_repetition_check_steady_slow_and_static(comfy_server):
     assert "slow" in slow.splitlines()[0].lower()
     static = run_nodes(comfy_server, check_prompt(static=True))["check"]["text"][0]
     assert "static" in static.splitlines()[0].lower() and "\nfirst repeat: none, " in static and "None" not in static
+
+
+def _declared(server, class_type: str) -> dict:
+    info = server.get(f"/object_info/{class_type}")[class_type]["input"]
+    return {**info["required"], **info.get("optional", {})}
+
+
+def _without_tooltip(spec: list) -> list:
+    options = {key: value for key, value in (spec[1] if len(spec) > 1 else {}).items() if key != "tooltip"}
+    return [spec[0], options]
+
+
+def test_inputs_shared_between_nodes_are_declared_the_same(comfy_server):
+    # drift bug: k went to 1024 on RIFLEx RoPE and stayed at 64 on Inspect, which then could not show
+    # LTX's k above 64; the shared inputs now come from one factory (nodes/shared_inputs.py)
+    rope, inspect = _declared(comfy_server, "RIFLExRoPE"), _declared(comfy_server, "RIFLExInspect")
+    decay = _declared(comfy_server, "RIFLExAttentionDecay")
+    for name in ("method", "k", "s", "train_len", "safety_factor"):
+        assert _without_tooltip(inspect[name]) == _without_tooltip(rope[name]), name
+    assert inspect["k"][1]["max"] == 1024
+    assert inspect["method"][1]["tooltip"] == rope["method"][1]["tooltip"]
+    for name in ("alpha", "window", "beta"):
+        on_inspect = _without_tooltip(inspect[f"decay_{name}"])[1]
+        on_decay = _without_tooltip(decay[name])[1]
+        on_inspect.pop("advanced", None)  # the decay node shows them as main widgets, Inspect folds them away
+        assert on_inspect == on_decay, name
+    assert _without_tooltip(decay["train_len"]) == _without_tooltip(rope["train_len"])

@@ -1,6 +1,7 @@
-"""(d): the frequencies the patched RoPE module really used while sampling, recovered from the
-cos/sin table it produced inside a real ComfyUI, equal the core's plan, which equals the
-formula computed here."""
+"""The frequencies the patched RoPE really used while sampling, recovered from the cos/sin
+table it produced inside a real ComfyUI (tests/nodes/comfy_side/probe_frequencies.py), equal
+the core's plan, which equals the formula computed here; for every family in the model table,
+and the refusals of models and RoPEs RIFLEx cannot patch."""
 
 from __future__ import annotations
 

@@ -5,6 +5,7 @@ import math
 import pytest
 
 from riflex import RopeSpec, get_family
+from riflex.methods import MethodParams
 from riflex.plan import plan_spatial, plan_temporal, schedule_fraction
 
 HUNYUAN = RopeSpec(theta=256.0, axes_dims=(16, 56, 56), train_len=33, spatial_train_len=(45, 80))
@@ -15,8 +16,8 @@ def formula(base, dim):
 
 
 def test_tasr_is_pi_before_the_switch_and_ntk_after():
-    early = plan_temporal(HUNYUAN, "tasr", 66, schedule_fraction=0.2, tasr_switch=0.5)
-    late = plan_temporal(HUNYUAN, "tasr", 66, schedule_fraction=0.8, tasr_switch=0.5)
+    early = plan_temporal(HUNYUAN, "tasr", 66, MethodParams(schedule_fraction=0.2, tasr_switch=0.5))
+    late = plan_temporal(HUNYUAN, "tasr", 66, MethodParams(schedule_fraction=0.8, tasr_switch=0.5))
     assert early.freqs_after.tolist() == pytest.approx([f / 2 for f in formula(256, 16)], rel=1e-14)
     assert late.freqs_after.tolist() == pytest.approx(formula(256 * 2 ** (16 / 14), 16), rel=1e-12)
     assert "tasr (PI phase)" in early.summary() and "tasr (NTK phase)" in late.summary()
@@ -25,12 +26,12 @@ def test_tasr_is_pi_before_the_switch_and_ntk_after():
 @pytest.mark.parametrize("switch", [-0.1, 1.5, float("nan")])
 def test_tasr_switch_outside_the_schedule_is_named(switch):
     with pytest.raises(ValueError, match=r"RIFLEx: tasr_switch = .* is outside \[0, 1\]"):
-        plan_temporal(HUNYUAN, "tasr", 66, tasr_switch=switch)
+        plan_temporal(HUNYUAN, "tasr", 66, MethodParams(tasr_switch=switch))
 
 
 @pytest.mark.parametrize("test_len", [20, 66])
 def test_loop_sets_period_k_to_the_clip_length_even_upwards(test_len):
-    plan = plan_temporal(HUNYUAN, "loop", test_len, k=4)
+    plan = plan_temporal(HUNYUAN, "loop", test_len, MethodParams(k=4))
     expected = formula(256, 16)
     expected[3] = 2 * math.pi / max(test_len, 33)  # s never below 1: at least the training length
     assert plan.freqs_after.tolist() == pytest.approx(expected, rel=1e-14)

@@ -143,3 +143,34 @@ def test_inspect_at_the_edges_of_the_ranges_is_finite():
         data = json.loads(result.stdout)
         assert all(math.isfinite(f) and f > 0 for f in data["freqs_after"]), method
         assert all(math.isfinite(p) for p in data["periods_after"]), method
+
+
+def test_only_the_packs_own_errors_are_reported_as_bad_input(monkeypatch, capsys):
+    # drift bug: every ValueError was a user error (exit 2, one line), so a bug inside torch or
+    # numpy read as bad input with no traceback; now only RIFLExError is
+    import riflex.plan
+    from riflex.cli import main
+    from riflex.errors import RIFLExError
+
+    def broken(*args, **kwargs):
+        raise ValueError("math domain error")  # what a bug in torch, numpy or ours raises
+
+    monkeypatch.setattr(riflex.plan, "plan_temporal", broken)
+    with pytest.raises(ValueError, match="math domain error"):
+        main(["inspect", "--family", "wan21", "--frames", "161"])
+
+    def refused(*args, **kwargs):
+        raise RIFLExError("RIFLEx: k = 99 is outside this model's temporal components")
+
+    monkeypatch.setattr(riflex.plan, "plan_temporal", refused)
+    assert main(["inspect", "--family", "wan21", "--frames", "161"]) == 2
+    assert capsys.readouterr().err == "RIFLEx: k = 99 is outside this model's temporal components\n"
+
+
+def test_the_workflow_and_server_errors_are_pack_errors():
+    from riflex.errors import RIFLExError
+    from riflex.run_client import ComfyError
+    from riflex.workflow_api import WorkflowError
+
+    assert issubclass(WorkflowError, RIFLExError) and issubclass(ComfyError, RIFLExError)
+    assert issubclass(RIFLExError, ValueError)  # ComfyUI and callers that catch ValueError still do

@@ -9,6 +9,7 @@ import pytest
 from riflex.decay_plan import BAND_PHASE_TOLERANCE, DecaySettings, harmonic_bands, plan_decay
 from riflex.families import FAMILIES
 from riflex.frequencies import axis_frequencies
+from riflex.methods import MethodParams
 from riflex.plan import plan_temporal
 
 # ultra-hunyuan, src/para_attn/sage_attn/attn_qk_int8_per_block.py: token distances
@@ -43,7 +44,7 @@ def test_bands_follow_the_frequencies_in_use():
     """After RIFLEx slows HunyuanVideo's component 4, 1..4 never realign within the video: no bands."""
     family = FAMILIES["hunyuan_video"]
     spec = family.spec()
-    riflex = plan_temporal(spec, "riflex", 132, k=0, default_k=family.default_k)
+    riflex = plan_temporal(spec, "riflex", 132, MethodParams(k=0), default_k=family.default_k)
     assert riflex.changed
     assert harmonic_bands(riflex.freqs_after, riflex.k, 131) == ()
     # and the bands stop at the longest distance in the video

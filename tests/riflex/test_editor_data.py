@@ -1,4 +1,4 @@
-"""The editor's decay family data (js/decay_families.js) and the decay golden cases
+"""The editor's data (js/rope_preview_data.js, js/decay_families.js) and the decay golden cases
 (tests/golden/decay_preview_cases.json) are what riflex/ writes now: no hand copy in js/."""
 
 from __future__ import annotations
@@ -9,16 +9,21 @@ import subprocess
 import sys
 from pathlib import Path
 
+import riflex.editor_data
+from riflex.cli import main
 from riflex.decay_plan import harmonic_bands
-from riflex.editor_data import DECAY_JS, decay_families, render_decay_js
-from riflex.families import get_family
+from riflex.editor_data import DECAY_JS, ROPE_JS, decay_families, editor_files, render_decay_js, rope_families
+from riflex.families import FAMILIES, get_family
 from riflex.frequencies import axis_frequencies
+from riflex.methods import METHODS
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 def test_committed_js_is_what_riflex_writes():
     assert DECAY_JS.read_text(encoding="utf-8") == render_decay_js(), "run: python -m riflex export-editor-data"
+    for path, text in editor_files().items():
+        assert path.read_text(encoding="utf-8") == text, f"{path.name}: run python -m riflex export-editor-data"
     check = subprocess.run(
         [sys.executable, "-m", "riflex", "export-editor-data", "--check"], cwd=REPO, capture_output=True, text=True
     )
@@ -58,3 +63,24 @@ def test_decay_golden_is_up_to_date(tmp_path):
     assert (wan["frames"], wan["window"], wan["anchor"], wan["bands"]) == (84, 10.5, True, [])
     hunyuan = next(c for c in cases if c["family"] == "hunyuan_video" and c["pixel_frames"] == 385 and not c["rope"])
     assert (hunyuan["frames"], hunyuan["window"], hunyuan["anchor"], hunyuan["bands"]) == (97, 16.5, False, [[46, 54]])
+
+
+def test_check_fails_when_a_generated_file_is_stale(tmp_path, monkeypatch, capsys):
+    stale = tmp_path / "rope_preview_data.js"
+    stale.write_text(ROPE_JS.read_text(encoding="utf-8").replace('"defaultK": 6', '"defaultK": 5', 1))
+    monkeypatch.setattr(riflex.editor_data, "ROPE_JS", stale)
+    assert main(["export-editor-data", "--check"]) == 1
+    assert f"out of date: {stale}" in capsys.readouterr().err
+    assert main(["export-editor-data"]) == 0 and main(["export-editor-data", "--check"]) == 0
+
+
+def test_rope_preview_data_is_the_family_table_and_the_method_records():
+    families = rope_families()
+    # every family whose time frequencies are theta's (LTX's are not: no preview)
+    assert set(families) == {key for key, family in FAMILIES.items() if not family.temporal_freqs}
+    wan = families["wan21"]
+    assert (wan["theta"], wan["temporalDim"], wan["trainFrames"], wan["defaultK"]) == (10000.0, 44, 81, 6)
+    assert families["cogvideox_15"]["temporalPatch"] == 2 and families["wan_animate"]["referenceFrames"] == 1
+    text = ROPE_JS.read_text(encoding="utf-8")
+    for name, method in METHODS.items():
+        assert f'"{name}": [' in text and all(f'"{field}"' in text for field in method.inputs)

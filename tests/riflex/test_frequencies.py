@@ -8,7 +8,7 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from riflex import axis_frequencies, check_non_repetition, identify_k, periods, repetitions
+from riflex import axis_frequencies, identify_k, periods, repeating_components, repetitions
 
 
 def formula_freqs(base: float, dim: int) -> list[float]:
@@ -38,8 +38,8 @@ def test_repetitions_are_length_over_period():
 def test_check_non_repetition_counts_the_span_covered():
     # one component with period exactly 10 positions: 10 frames (0..9) do not complete a turn, 11 do
     freqs = torch.tensor([2 * math.pi / 10], dtype=torch.float64)
-    assert check_non_repetition(freqs, 10) == []
-    assert check_non_repetition(freqs, 11) == [1]
+    assert repeating_components(freqs, 10) == []
+    assert repeating_components(freqs, 11) == [1]
 
 
 def test_rejects_bad_axis():
@@ -77,4 +77,4 @@ def test_identify_k_rejects_non_positive_frame():
 def test_non_repetition_matches_its_definition(base, half, length):
     freqs = axis_frequencies(base, 2 * half)
     expected = [j + 1 for j, f in enumerate(freqs.tolist()) if f * (length - 1) >= 2 * math.pi]
-    assert check_non_repetition(freqs, length) == expected
+    assert repeating_components(freqs, length) == expected

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from riflex.defaults import METHOD_NAMES
 from riflex.families import FAMILIES, get_family
 from riflex.limits import AXES_NAMES, LIMITS, settings_problem
+from riflex.methods import MethodParams
 from riflex.plan import AXES, plan_temporal
 
 
@@ -24,7 +25,10 @@ def test_each_limit_is_allowed_and_just_past_it_is_not(name):
     low, high = LIMITS[name]
     whole = isinstance(low, int) and isinstance(high, int)
     step = 1 if whole else 1e-9
-    pair = {"yarn_alpha": {"yarn_beta": high}, "yarn_beta": {"yarn_alpha": low}}.get(name, {})
+    pair = {
+        "yarn_alpha": {"yarn_beta": high, "method": "yarn"},
+        "yarn_beta": {"yarn_alpha": low, "method": "yarn"},
+    }.get(name, {})
     if name == "s":  # 0 (auto) and 1..16; between 0 and 1 is refused
         assert settings_problem({"s": 0.0}) is None and settings_problem({"s": 1.0}) is None
         assert settings_problem({"s": 0.5}) is not None
@@ -40,6 +44,19 @@ def test_each_limit_is_allowed_and_just_past_it_is_not(name):
     for outside in (low - step, high + step):
         problem = settings_problem({name: outside, **pair})
         assert problem is not None and problem.startswith("RIFLEx: ") and name in problem, (outside, problem)
+
+
+@pytest.mark.parametrize("method", [m for m in METHOD_NAMES if m != "yarn"])
+def test_yarn_order_is_checked_for_yarn_only(method):
+    # drift bug: the node refused a riflex node whose hidden yarn values were left out of order,
+    # while riflex/methods.py and the editor's preview check their order for yarn only
+    leftover = {"yarn_alpha": 40.0, "yarn_beta": 32.0}
+    assert settings_problem({"method": method, **leftover}) is None
+    assert settings_problem({"method": method, **leftover}, flag=True) is None
+    problem = settings_problem({"method": "yarn", **leftover})
+    assert problem is not None and problem.startswith("RIFLEx: yarn_alpha = 40.0 and yarn_beta = 32.0 must satisfy")
+    # each value's own range still holds for every method (ComfyUI leaves it to validate_inputs)
+    assert "yarn_beta = 2000.0" in settings_problem({"method": method, "yarn_beta": 2000.0})
 
 
 @pytest.mark.parametrize(
@@ -101,12 +118,14 @@ def test_every_accepted_value_gives_finite_positive_frequencies(
         spec,
         method,
         test_len,
-        s=s,
-        safety_factor=safety_factor,
-        yarn_alpha=yarn[0],
-        yarn_beta=yarn[1],
-        tasr_switch=tasr_switch,
-        schedule_fraction=schedule,
+        MethodParams(
+            s=s,
+            safety_factor=safety_factor,
+            yarn_alpha=yarn[0],
+            yarn_beta=yarn[1],
+            tasr_switch=tasr_switch,
+            schedule_fraction=schedule,
+        ),
         default_k=get_family(family).default_k,
     )
     after = plan.freqs_after.tolist()

@@ -8,7 +8,7 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from riflex import RopeSpec, axis_frequencies, check_non_repetition, get_family, plan_temporal
+from riflex import MethodParams, RopeSpec, axis_frequencies, get_family, plan_temporal, repeating_components
 
 HUNYUAN = RopeSpec(theta=256.0, axes_dims=(16, 56, 56), train_len=33)
 WAN = RopeSpec(theta=10000.0, axes_dims=(44, 42, 42), train_len=21)
@@ -21,7 +21,7 @@ def formula(base, dim):
 @pytest.mark.parametrize("spec,k,test_len", [(HUNYUAN, 4, 66), (HUNYUAN, 4, 99), (WAN, 6, 61), (WAN, 6, 81)])
 def test_riflex_matches_reference_implementation(spec, k, test_len):
     # thu-ml/RIFLEx: freqs[k-1] = 0.9 * 2 * pi / L_test (when L_test > N_k), everything else untouched
-    plan = plan_temporal(spec, "riflex", test_len, k=k)
+    plan = plan_temporal(spec, "riflex", test_len, MethodParams(k=k))
     expected = formula(spec.theta, spec.temporal_dim)
     expected[k - 1] = 0.9 * 2 * math.pi / test_len
     assert plan.freqs_after.tolist() == pytest.approx(expected, rel=1e-14)
@@ -31,7 +31,7 @@ def test_riflex_matches_reference_implementation(spec, k, test_len):
 @pytest.mark.parametrize("test_len", [10, 21, 33, 41, 45])
 def test_riflex_never_raises_a_frequency(test_len):
     # Wan k=6 has period 50.96; up to 45 latent frames 0.9*2*pi/L_test would be *above* theta_6
-    plan = plan_temporal(WAN, "riflex", test_len, k=6)
+    plan = plan_temporal(WAN, "riflex", test_len, MethodParams(k=6))
     assert torch.equal(plan.freqs_after, plan.freqs_before)
     assert not plan.changed
     assert "no change" in plan.summary()
@@ -40,13 +40,13 @@ def test_riflex_never_raises_a_frequency(test_len):
 def test_riflex_boundary_is_safety_factor_times_period():
     period_k = 2 * math.pi / (10000 ** (-10 / 44))  # Wan j = 6
     boundary = 0.9 * period_k  # 45.86
-    assert not plan_temporal(WAN, "riflex", math.floor(boundary), k=6).changed
-    assert plan_temporal(WAN, "riflex", math.floor(boundary) + 1, k=6).changed
+    assert not plan_temporal(WAN, "riflex", math.floor(boundary), MethodParams(k=6)).changed
+    assert plan_temporal(WAN, "riflex", math.floor(boundary) + 1, MethodParams(k=6)).changed
 
 
 def test_riflex_with_explicit_s_uses_paper_formula():
     # paper: theta_k' = 2*pi / (L * s) (with the 0.9 margin of the reference)
-    plan = plan_temporal(HUNYUAN, "riflex", 40, k=4, s=3.0)
+    plan = plan_temporal(HUNYUAN, "riflex", 40, MethodParams(k=4, s=3.0))
     assert float(plan.freqs_after[3]) == pytest.approx(0.9 * 2 * math.pi / (33 * 3.0), rel=1e-14)
 
 
@@ -57,7 +57,7 @@ def test_pe_is_unchanged():
 
 @pytest.mark.parametrize("s", [1.5, 2.0, 3.0])
 def test_pi_divides_every_frequency(s):
-    plan = plan_temporal(HUNYUAN, "pi", 66, s=s)
+    plan = plan_temporal(HUNYUAN, "pi", 66, MethodParams(s=s))
     assert plan.freqs_after.tolist() == pytest.approx([f / s for f in formula(256, 16)], rel=1e-14)
 
 
@@ -65,7 +65,7 @@ def test_pi_divides_every_frequency(s):
 def test_ntk_is_a_new_base(s):
     d = 16
     new_base = 256 * s ** (d / (d - 2))
-    plan = plan_temporal(HUNYUAN, "ntk", 66, s=s)
+    plan = plan_temporal(HUNYUAN, "ntk", 66, MethodParams(s=s))
     assert plan.freqs_after.tolist() == pytest.approx(formula(new_base, d), rel=1e-12)
     assert float(plan.freqs_after[0]) == 1.0  # highest frequency kept
     assert float(plan.freqs_after[-1]) == pytest.approx(float(plan.freqs_before[-1]) / s, rel=1e-12)
@@ -79,7 +79,7 @@ def test_yarn_ramp(alpha, beta):
         r = train / (2 * math.pi / f)
         gamma = min(1.0, max(0.0, (r - alpha) / (beta - alpha)))
         expected.append((1 - gamma) * f / s + gamma * f)
-    plan = plan_temporal(HUNYUAN, "yarn", 66, s=s, yarn_alpha=alpha, yarn_beta=beta)
+    plan = plan_temporal(HUNYUAN, "yarn", 66, MethodParams(s=s, yarn_alpha=alpha, yarn_beta=beta))
     assert plan.freqs_after.tolist() == pytest.approx(expected, rel=1e-14)
 
 
@@ -104,13 +104,13 @@ def test_pi_compresses_the_highest_frequency():
     factor=st.floats(min_value=0.05, max_value=1.0),
 )
 def test_riflex_changes_only_k_downwards_and_keeps_it_within_one_period(test_len, k, factor):
-    plan = plan_temporal(HUNYUAN, "riflex", test_len, k=k, safety_factor=factor)
+    plan = plan_temporal(HUNYUAN, "riflex", test_len, MethodParams(k=k, safety_factor=factor))
     before, after = plan.freqs_before.tolist(), plan.freqs_after.tolist()
     assert all(a <= b for a, b in zip(after, before, strict=True))
     assert [j + 1 for j in range(8) if after[j] != before[j]] in ([], [k])
     target = max(test_len, HUNYUAN.train_len)
     assert after[k - 1] * target <= 2 * math.pi * factor * (1 + 1e-12) or after[k - 1] == before[k - 1]
-    assert k not in check_non_repetition(plan.freqs_after, test_len) or k in check_non_repetition(
+    assert k not in repeating_components(plan.freqs_after, test_len) or k in repeating_components(
         plan.freqs_before, HUNYUAN.train_len
     )
 
@@ -133,12 +133,12 @@ def test_riflex_changes_only_k_downwards_and_keeps_it_within_one_period(test_len
 )
 def test_riflex_bad_params_are_named(kwargs, match):
     with pytest.raises(ValueError, match="RIFLEx: " + match):
-        plan_temporal(HUNYUAN, "riflex", 66, **kwargs)
+        plan_temporal(HUNYUAN, "riflex", 66, MethodParams(**kwargs))
 
 
 def test_yarn_alpha_must_be_below_beta():
     with pytest.raises(ValueError, match=r"RIFLEx: yarn_alpha = 32.0 and yarn_beta = 32.0"):
-        plan_temporal(HUNYUAN, "yarn", 66, yarn_alpha=32.0, yarn_beta=32.0)
+        plan_temporal(HUNYUAN, "yarn", 66, MethodParams(yarn_alpha=32.0, yarn_beta=32.0))
 
 
 def test_unknown_method():
@@ -174,16 +174,36 @@ def test_family_values_match_the_formula_of_their_modules():
 
 
 def test_summary_warns_when_an_explicit_s_leaves_the_video_looping():
-    plan = plan_temporal(WAN, "riflex", 61, k=6, s=2.0)  # targets 42 frames, the video has 61
+    plan = plan_temporal(WAN, "riflex", 61, MethodParams(k=6, s=2.0))  # targets 42 frames, the video has 61
     assert not plan.changed
     assert "expect a loop-back" in plan.summary()
 
 
 def test_summary_warns_beyond_3x():
-    assert "beyond what works without fine-tuning" in plan_temporal(WAN, "riflex", 81, k=6).summary()
-    assert "beyond" not in plan_temporal(WAN, "riflex", 61, k=6).summary()
+    assert "beyond what works without fine-tuning" in plan_temporal(WAN, "riflex", 81, MethodParams(k=6)).summary()
+    assert "beyond" not in plan_temporal(WAN, "riflex", 61, MethodParams(k=6)).summary()
 
 
 @pytest.mark.parametrize("method", ["riflex", "pe", "pi", "ntk", "yarn"])
 def test_summary_says_when_the_video_is_within_training_length(method):
-    assert plan_temporal(WAN, method, 13, k=6).summary().endswith("no change: the video is within the training length")
+    assert (
+        plan_temporal(WAN, method, 13, MethodParams(k=6))
+        .summary()
+        .endswith("no change: the video is within the training length")
+    )
+
+
+def test_method_tooltip_lists_every_method_from_its_record():
+    from riflex.methods import METHODS, method_tooltip
+
+    tooltip = method_tooltip()
+    for name, method in METHODS.items():
+        assert f"{name}{f' ({method.badge})' if method.badge else ''}: {method.description}" in tooltip
+
+
+def test_a_plan_takes_one_method_params_record_and_holds_it_resolved():
+    params = MethodParams(k=0, s=0.0, safety_factor=0.8)
+    plan = plan_temporal(get_family("wan21").spec(), "riflex", 61, params, default_k=6)
+    assert (plan.params.k, plan.params.safety_factor) == (6, 0.8)
+    assert plan.params.s == pytest.approx(61 / 21)
+    assert params.k == 0 and params.s == 0.0  # the caller's record is not changed

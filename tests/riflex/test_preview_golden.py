@@ -78,9 +78,9 @@ def test_riflex_plan_matches_golden(case):
     expect = case["expect"]
     if "error_field" in expect:
         with pytest.raises(ValueError, match=rf"RIFLEx: {expect['error_field']} = "):
-            plan_temporal(spec, case["method"], test_len, default_k=family.default_k, **settings)
+            plan_temporal(spec, case["method"], test_len, MethodParams(**settings), default_k=family.default_k)
         return
-    plan = plan_temporal(spec, case["method"], test_len, default_k=family.default_k, **settings)
+    plan = plan_temporal(spec, case["method"], test_len, MethodParams(**settings), default_k=family.default_k)
     assert (spec.train_len, plan.test_len, plan.k) == (expect["train_len"], expect["test_len"], expect["k"])
     assert plan.s == pytest.approx(expect["s"], rel=1e-15)
     assert plan.freqs_after.tolist() == pytest.approx(expect["freqs_after"], rel=1e-12)
@@ -130,6 +130,8 @@ def test_method_inputs_table_is_what_each_method_reads():
     assert set(GOLDEN["method_inputs"]) == set(METHODS)
     derived = {method: _inputs_read_by(method) for method in METHODS}
     assert {m: sorted(v) for m, v in GOLDEN["method_inputs"].items()} == {m: sorted(v) for m, v in derived.items()}
+    # and each record's own list, which the node's tooltip and the editor data are built from
+    assert {m: sorted(METHODS[m].inputs) for m in METHODS} == {m: sorted(v) for m, v in derived.items()}
 
 
 def test_defaults_match_riflex():

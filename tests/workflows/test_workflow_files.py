@@ -23,7 +23,7 @@ from workflow_cases import (
     window_pixel_frames,
 )
 
-from riflex import FAMILIES, get_family, plan_temporal
+from riflex import FAMILIES, MethodParams, get_family, plan_temporal
 from riflex.decay_plan import DecaySettings, plan_decay_for_spec
 from riflex.workflow_api import export_dir, load_node_inputs
 
@@ -175,7 +175,7 @@ def test_note_quotes_what_each_riflex_node_reports_at_the_shipped_length(name):
         method, k, s = node["widgets_values"][:3]
         for frames in seen:
             test_len = spec.positions_from_pixel_frames(frames)
-            plan = plan_temporal(spec, method, test_len, k=k, s=s, default_k=family.default_k)
+            plan = plan_temporal(spec, method, test_len, MethodParams(k=k, s=s), default_k=family.default_k)
             line = plan.summary(family.key)
             unit = "latent frames" if spec.temporal_patch == 1 else "time positions"
             head = f"RIFLEx {method} on {family.key}: {test_len} {unit} ({frames} px), train {spec.train_len}, s = {plan.s:.2f}"
@@ -190,7 +190,7 @@ def test_note_quotes_what_each_riflex_node_reports_at_the_shipped_length(name):
         rope = source_of(workflow, node, "model")  # RIFLEx RoPE right before: the decay reads its plan
         method, k, s = rope["widgets_values"][:3]
         test_len = spec.positions_from_pixel_frames(length)
-        plan = plan_temporal(spec, method, test_len, k=k, s=s, default_k=family.default_k)
+        plan = plan_temporal(spec, method, test_len, MethodParams(k=k, s=s), default_k=family.default_k)
         settings = DecaySettings(alpha, window, beta, train_len, anchor)
         decay = plan_decay_for_spec(settings, spec, test_len, plan.freqs_after, plan.k, family.decay_anchor)
         line = decay.summary(family.key)

@@ -1,4 +1,5 @@
-"""Import ComfyUI and this pack in-process, as ComfyUI's loader does (run with ComfyUI's Python)."""
+"""Import ComfyUI and this pack in-process, as ComfyUI's loader does (run with ComfyUI's Python),
+and the probes' common entry point."""
 
 from __future__ import annotations
 
@@ -21,3 +22,20 @@ def setup(comfyui_dir: str, repo_dir: str):
     sys.modules[PACK_NAME] = pack
     spec.loader.exec_module(pack)
     return pack
+
+
+def run_cases(run_case) -> None:
+    """A probe's main: set up ComfyUI and the pack (argv 1 and 2), run `run_case` on each case of
+    the JSON file argv[3] and print the results as one JSON list (a case that raised: its
+    traceback, so one bad case does not hide the others)."""
+    import json
+    import traceback
+
+    setup(sys.argv[1], sys.argv[2])
+    results = []
+    for case in json.loads(Path(sys.argv[3]).read_text()):
+        try:
+            results.append(run_case(case))
+        except Exception:
+            results.append({"exception": traceback.format_exc()})
+    print(json.dumps(results))

@@ -15,11 +15,9 @@ Dynamo logged while sampling. Prints one JSON result per case on the last line.
 from __future__ import annotations
 
 import importlib
-import json
 import logging
-import sys
 
-from load_pack import PACK_NAME, setup
+from load_pack import PACK_NAME, run_cases
 
 
 def run_case(case):
@@ -88,18 +86,5 @@ def run_case(case):
     }
 
 
-def main() -> None:
-    import traceback
-
-    setup(sys.argv[1], sys.argv[2])
-    results = []
-    for case in json.loads(open(sys.argv[3]).read()):
-        try:
-            results.append(run_case(case))
-        except Exception:
-            results.append({"exception": traceback.format_exc()})
-    print(json.dumps(results))
-
-
 if __name__ == "__main__":
-    main()
+    run_cases(run_case)

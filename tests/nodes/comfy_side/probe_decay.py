@@ -17,11 +17,9 @@ JSON result per case is printed on the last line. Per case:
 from __future__ import annotations
 
 import importlib
-import json
 import logging
-import sys
 
-from load_pack import PACK_NAME, setup
+from load_pack import PACK_NAME, run_cases
 
 ATTENTION_MODULES = (
     "comfy.ldm.wan.model",
@@ -248,19 +246,5 @@ def run_case(case):
             importlib.import_module(name).optimized_attention = recorder.real
 
 
-def main() -> None:
-    import traceback
-
-    setup(sys.argv[1], sys.argv[2])
-    cases = json.loads(open(sys.argv[3]).read())
-    results = []
-    for case in cases:
-        try:
-            results.append(run_case(case))
-        except Exception:
-            results.append({"exception": traceback.format_exc()})
-    print(json.dumps(results))
-
-
 if __name__ == "__main__":
-    main()
+    run_cases(run_case)

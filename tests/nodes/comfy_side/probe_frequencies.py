@@ -101,7 +101,7 @@ def probe(args: list[str]) -> dict:
     import torch
 
     rope_node = importlib.import_module(f"{PACK_NAME}.nodes.rope_node")
-    families = importlib.import_module(f"{PACK_NAME}.nodes.families")
+    resolving = importlib.import_module(f"{PACK_NAME}.nodes.resolve_model")
     embed_nd = importlib.import_module(f"{PACK_NAME}.riflex.embed_nd")
 
     if model_file.endswith(".inprocess"):  # a family detection cannot load at a tiny size
@@ -113,7 +113,7 @@ def probe(args: list[str]) -> dict:
     if "class_name" in options:
         model.model.__class__ = type(options["class_name"], (type(model.model),), {})
     if options.get("replace_rope"):  # another node's replacement of the RoPE (not RIFLEx's)
-        model.add_object_patch(families.resolve_model(model).rope_path, lambda *args, **kwargs: None)
+        model.add_object_patch(resolving.resolve_model(model).rope_path, lambda *args, **kwargs: None)
     if options.get("absolute_positions"):  # a CogVideoX with sin-cos/learned positions (CogVideoX-2B)
         model.model.diffusion_model.use_rotary_positional_embeddings = False
     train_len = int(options.get("train_len", 0))
@@ -123,7 +123,7 @@ def probe(args: list[str]) -> dict:
         )
     except ValueError as error:
         return {"error": str(error)}
-    resolved = families.resolve_model(model, train_len=train_len)
+    resolved = resolving.resolve_model(model, train_len=train_len)
     original_module = model.get_model_object(resolved.rope_path)
     patched = output.args[0]
     embedder = patched.get_model_object(resolved.rope_path)

@@ -18,11 +18,9 @@ from __future__ import annotations
 
 import copy
 import importlib
-import json
-import sys
 import threading
 
-from load_pack import PACK_NAME, setup
+from load_pack import PACK_NAME, run_cases
 
 
 def load(model_file):
@@ -126,8 +124,8 @@ def check_deepclone(patched, case, recorded, x, expected):
     import comfy.utils
     import torch
 
-    families = importlib.import_module(f"{PACK_NAME}.nodes.families")
-    path = families.resolve_model(patched).rope_path
+    resolving = importlib.import_module(f"{PACK_NAME}.nodes.resolve_model")
+    path = resolving.resolve_model(patched).rope_path
     deep = patched.deepclone_multigpu(new_load_device=torch.device("cpu"))
     mine, theirs = patched.object_patches[path], deep.object_patches[path]
     own = comfy.utils.get_attr(deep.model, path)  # the fresh model's own RoPE (nothing applied yet)
@@ -145,18 +143,5 @@ def check_deepclone(patched, case, recorded, x, expected):
     }
 
 
-def main() -> None:
-    import traceback
-
-    setup(sys.argv[1], sys.argv[2])
-    results = []
-    for case in json.loads(open(sys.argv[3]).read()):
-        try:
-            results.append(run_case(case))
-        except Exception:
-            results.append({"exception": traceback.format_exc()})
-    print(json.dumps(results))
-
-
 if __name__ == "__main__":
-    main()
+    run_cases(run_case)

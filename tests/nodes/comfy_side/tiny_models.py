@@ -113,12 +113,18 @@ def weights(module: torch.nn.Module, prefix: str = "") -> dict[str, torch.Tensor
     return {prefix + k: v.contiguous() for k, v in module.state_dict().items()}
 
 
-def _randomize(module: torch.nn.Module, seed: int) -> None:
-    # comfy.ops.disable_weight_init leaves weights uninitialised: give them small random values.
+def _is_norm_weight(name: str, param: torch.Tensor) -> bool:
+    return "norm" in name and name.endswith("weight")
+
+
+def randomize(module: torch.nn.Module, seed: int, is_scale=_is_norm_weight) -> None:
+    """comfy.ops.disable_weight_init leaves weights uninitialised: small random values, and 1
+    for the scales `is_scale(name, param)` picks (norm weights), so activations stay tame.
+    tiny_workflow_parts.py and bench/ use it too."""
     generator = torch.Generator().manual_seed(seed)
     with torch.no_grad():
         for name, param in module.named_parameters():
-            if "norm" in name and name.endswith("weight"):
+            if is_scale(name, param):
                 param.fill_(1.0)
             else:
                 param.copy_(torch.randn(param.shape, generator=generator) * 0.05)
@@ -220,7 +226,7 @@ def build(family: str, in_channels: int = 16) -> torch.nn.Module:
         )
     else:
         raise ValueError(f"unknown tiny family {family!r}; known: {TINY_FAMILIES}")
-    _randomize(model, seed=sum(map(ord, family)))
+    randomize(model, seed=sum(map(ord, family)))
     return model
 
 
@@ -238,7 +244,7 @@ def in_process_patcher(family: str):
     model_config = getattr(comfy.supported_models, class_name)(config)
     model_config.set_inference_dtype(torch.float32, None)
     model = model_config.get_model({})
-    _randomize(model.diffusion_model, seed=sum(map(ord, family)))
+    randomize(model.diffusion_model, seed=sum(map(ord, family)))
     return comfy.model_patcher.ModelPatcher(
         model, load_device=mm.get_torch_device(), offload_device=mm.unet_offload_device()
     )

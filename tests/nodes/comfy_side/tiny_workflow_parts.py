@@ -147,13 +147,10 @@ def patch_fixed_vae_widths() -> None:
 
 
 def _randomize(module: torch.nn.Module, seed: int) -> None:
-    generator = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for name, param in module.named_parameters():
-            if param.ndim == 1 and ("norm" in name or "gamma" in name):
-                param.fill_(1.0)
-            else:
-                param.copy_(torch.randn(param.shape, generator=generator) * 0.05)
+    # VAEs and encoders: every 1-d norm or gamma scale is a scale (not only those named *weight)
+    tiny_models.randomize(
+        module, seed, is_scale=lambda name, param: param.ndim == 1 and ("norm" in name or "gamma" in name)
+    )
 
 
 def build(kind: str) -> dict[str, torch.Tensor]:

@@ -1,10 +1,12 @@
-"""Which loaded ComfyUI models RIFLEx can patch, and where their RoPE lives: an EmbedND module
-for most, a method for CogVideoX, Cosmos and LTX (their resolvers below).
+"""Resolve a loaded ComfyUI model to what RIFLEx patches: its family, where its RoPE lives
+(an EmbedND module for most; a method for CogVideoX, Cosmos and LTX, found by their resolvers
+below), its RopeSpec and how its positions relate to the latent.
 
-Resolution is by the exact `model_base` class of the loaded model. Subclasses not in the
-table (Wan SCAIL, Animate 2, ...) are not assumed to share their parent's training length:
-they take the generic path, which asks the user for train_len. Image models are refused by
-their latent format. Theta and the per-axis dims are always read from the model's own module.
+Resolution is by the exact `model_base` class of the loaded model, in one table
+(MODEL_CLASSES). Subclasses not in the table (Wan SCAIL, Animate 2, ...) are not assumed to
+share their parent's training length: they take the generic path, which asks the user for
+train_len. Image models are refused by their latent format. Theta and the per-axis dims are
+always read from the model's own module.
 """
 
 from __future__ import annotations
@@ -13,33 +15,15 @@ import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ..riflex.families import FAMILIES, Family, generic_family
+from ..riflex.errors import RIFLExError
+from ..riflex.families import FAMILIES, Family, generic_family, get_family
 from ..riflex.ltx_time import ltx_temporal_freqs, ltx_time_step
 from ..riflex.rewrite_rope import cogvideox_axes_dims, cosmos_axes_dims
 from ..riflex.spec import RopeSpec
+from .rope_kinds import is_embed_nd, model_own_rope
 
-__all__ = ["ResolvedModel", "resolve_model", "supported_families_text"]
+__all__ = ["MODEL_CLASSES", "ModelClass", "ResolvedModel", "resolve_model", "supported_families_text"]
 
-# model_base class name -> (riflex family key, attribute path of the EmbedND RoPE module)
-SUPPORTED_MODEL_CLASSES: dict[str, tuple[str, str]] = {
-    "WAN21": ("wan21", "diffusion_model.rope_embedder"),  # T2V/I2V 1.3B/14B, Fun, FLF2V, Wan 2.2 A14B
-    "WAN21_Vace": ("wan21", "diffusion_model.rope_embedder"),
-    "WAN21_Camera": ("wan21", "diffusion_model.rope_embedder"),
-    "WAN22": ("wan22_5b", "diffusion_model.rope_embedder"),  # Wan 2.2 TI2V 5B
-    "HunyuanVideo": ("hunyuan_video", "diffusion_model.pe_embedder"),
-    "HunyuanVideoI2V": ("hunyuan_video", "diffusion_model.pe_embedder"),
-    "HunyuanVideoSkyreelsI2V": ("hunyuan_video", "diffusion_model.pe_embedder"),
-    "HunyuanVideo15": ("hunyuan_video_15", "diffusion_model.pe_embedder"),
-    "Kandinsky5": ("kandinsky5", "diffusion_model.rope_embedder_3d"),
-    "WAN22_S2V": ("wan_s2v", "diffusion_model.rope_embedder"),
-    "WAN21_HuMo": ("wan_humo", "diffusion_model.rope_embedder"),
-    "WAN22_Animate": ("wan_animate", "diffusion_model.rope_embedder"),
-}
-# video models RIFLEx knows and does not apply to, and why
-NOT_PATCHABLE: dict[str, str] = {
-    "GenmoMochi": "Mochi's RoPE frequencies are learned and mixed across the t, h and w axes, so there is no "
-    "single temporal component to slow down: RIFLEx does not apply",
-}
 # where other Flux-style video DiTs keep their EmbedND, for the generic path (train_len given)
 GENERIC_ROPE_PATHS = (
     "diffusion_model.rope_embedder",
@@ -64,9 +48,10 @@ class ResolvedModel:
     spec: RopeSpec
     patch_size: tuple[int, int, int] = (1, 2, 2)  # latent cells per RoPE position (t, h, w)
     spatial_scale: SpatialScale | None = None
-    # what rope_path holds: "embed_nd" (a Flux-style EmbedND module), "cogvideox" (the
-    # _get_rotary_emb method, with the positions it uses per axis for (h, w, t)) or "cosmos"
-    # (pos_embedder.generate_embeddings) or "ltx" (the freq_grid_generator shared by t, h, w)
+    # what rope_path holds, a key of nodes/rope_kinds.py ROPE_KINDS: "embed_nd" (a Flux-style
+    # EmbedND module), "cogvideox" (the _get_rotary_emb method, with the positions it uses per
+    # axis for (h, w, t)), "cosmos" (pos_embedder.generate_embeddings) or "ltx" (the
+    # freq_grid_generator shared by t, h, w)
     kind: str = "embed_nd"
     axis_positions: Callable | None = None
     time_step: float = 1.0  # LTX: grid units one latent frame advances in time
@@ -105,11 +90,7 @@ def _kandinsky_spatial_scale(diffusion_model) -> SpatialScale:
     return scale
 
 
-# model classes whose spatial positions are not one per patch
-SPATIAL_SCALES: dict[str, Callable] = {"Kandinsky5": _kandinsky_spatial_scale}
-
-
-def _resolve_cogvideox(model_patcher, base, train_len: int) -> ResolvedModel:
+def _resolve_cogvideox(model_patcher, base, train_len: int, row: ModelClass) -> ResolvedModel:
     """CogVideoX keeps its RoPE in a method: theta is its helper's default, the per-axis dims
     follow from the head dim, and 1.5 (temporal patch 2) indexes its grid, while 1.0 spaces
     the h and w positions spatial_interpolation_scale apart."""
@@ -119,12 +100,12 @@ def _resolve_cogvideox(model_patcher, base, train_len: int) -> ResolvedModel:
 
     diffusion_model = base.diffusion_model
     if not getattr(diffusion_model, "use_rotary_positional_embeddings", False):
-        raise ValueError(
+        raise RIFLExError(
             "RIFLEx: this CogVideoX model uses absolute (sin-cos or learned) position embeddings, not RoPE, so "
             f"RIFLEx does not apply (CogVideoX-5B and 1.5 use RoPE); supported: {supported_families_text()}"
         )
     patch_t = diffusion_model.patch_size_t
-    family = FAMILIES["cogvideox_15" if patch_t else "cogvideox"]
+    family = FAMILIES[f"{row.family}_15" if patch_t else row.family]
     theta = float(inspect.signature(cogvideo._get_1d_rotary_pos_embed).parameters["theta"].default)
     axes_dims = cogvideox_axes_dims(int(diffusion_model.attention_head_dim))
     spec = family.spec(theta=theta, axes_dims=axes_dims, train_len=train_len)
@@ -162,18 +143,18 @@ def _spatial_train_in_position_units(resolved: ResolvedModel) -> ResolvedModel:
     return dataclasses.replace(resolved, spec=spec)
 
 
-def _resolve_cosmos(model_patcher, base, train_len: int) -> ResolvedModel:
+def _resolve_cosmos(model_patcher, base, train_len: int, row: ModelClass) -> ResolvedModel:
     """Cosmos keeps its RoPE in pos_embedder (VideoRopePosition3DEmb): time base 10000 times the
     module's NTK factor, per-axis dims from the head dim, positions 0..T-1 per latent frame
     (scaled by base_fps/fps only when a frame_rate is given and the module modulates by it)."""
     class_name = type(base).__name__
     embedder = _get(model_patcher, "diffusion_model.pos_embedder")
     if not hasattr(embedder, "t_ntk_factor") or not hasattr(embedder, "dim_temporal_range"):
-        raise ValueError(
+        raise RIFLExError(
             f"RIFLEx: this {class_name} model's pos_embedder is a {type(embedder).__name__}, not the "
             "VideoRopePosition3DEmb RoPE RIFLEx patches (a learned-position variant, or replaced by another node)"
         )
-    family = FAMILIES["cosmos1" if class_name == "CosmosVideo" else "cosmos_predict2"]
+    family = FAMILIES[row.family]
     head_dim = 2 * int(embedder.dim_temporal_range.numel()) + 4 * int(embedder.dim_spatial_range.numel())
     theta = 10000.0 * float(embedder.t_ntk_factor)
     spec = family.spec(theta=theta, axes_dims=cosmos_axes_dims(head_dim), train_len=train_len)
@@ -183,22 +164,16 @@ def _resolve_cosmos(model_patcher, base, train_len: int) -> ResolvedModel:
     return ResolvedModel(family, "diffusion_model.pos_embedder.generate_embeddings", spec, patch, kind="cosmos")
 
 
-def _resolve_ltx(model_patcher, base, train_len: int) -> ResolvedModel:
+def _resolve_ltx(model_patcher, base, train_len: int, row: ModelClass) -> ResolvedModel:
     """LTX-Video and LTX-2 share one frequency grid across t, h and w (riflex/ltx_time.py has
     the derivation): the time components are the model's own grid times the grid units one
     latent frame advances, from its VAE's time scale and max_pos, at the default frame rate."""
-    import comfy.ldm.lightricks.model as lightricks
     import torch
 
     diffusion_model = base.diffusion_model
-    grid_generator = _get(model_patcher, "diffusion_model.freq_grid_generator")
-    grid_generator = getattr(grid_generator, "original", grid_generator)  # an earlier RIFLEx patch
-    own = {getattr(lightricks, name, None) for name in ("generate_freq_grid_np", "generate_freq_grid_pytorch")}
-    if grid_generator not in own - {None}:
-        raise ValueError(
-            f"RIFLEx: this LTX model's freq_grid_generator is {getattr(grid_generator, '__name__', grid_generator)!r}, "
-            "not one of LTX's own grids; another node may have replaced it"
-        )
+    grid_generator = model_own_rope(
+        "ltx", _get(model_patcher, "diffusion_model.freq_grid_generator"), type(base).__name__, "freq_grid_generator"
+    )
     theta = float(diffusion_model.positional_embedding_theta)
     inner_dim = int(diffusion_model.inner_dim)
     grid = grid_generator(theta, 3, inner_dim, torch.device("cpu")).to(torch.float64)
@@ -206,65 +181,100 @@ def _resolve_ltx(model_patcher, base, train_len: int) -> ResolvedModel:
         float(diffusion_model.vae_scale_factors[0]), float(diffusion_model.positional_embedding_max_pos[0])
     )
     n_dims = 2 * grid.numel()
+    family = FAMILIES[row.family]
     spec = dataclasses.replace(
-        FAMILIES["ltxv"].spec(theta=theta, axes_dims=(n_dims, n_dims, n_dims), train_len=train_len),
+        family.spec(theta=theta, axes_dims=(n_dims, n_dims, n_dims), train_len=train_len),
         temporal_freqs=ltx_temporal_freqs(grid, time_step),
     )
     return ResolvedModel(
-        FAMILIES["ltxv"], "diffusion_model.freq_grid_generator", spec, (1, 1, 1), kind="ltx", time_step=time_step
+        family, "diffusion_model.freq_grid_generator", spec, (1, 1, 1), kind="ltx", time_step=time_step
     )
 
 
-# model classes whose RoPE is not an EmbedND module
-CUSTOM_ROPES: dict[str, Callable] = {
-    "LTXV": _resolve_ltx,
-    "LTXAV": _resolve_ltx,
-    "CogVideoX": _resolve_cogvideox,
-    "CosmosVideo": _resolve_cosmos,
-    "CosmosPredict2": _resolve_cosmos,
+@dataclass(frozen=True)
+class ModelClass:
+    """What RIFLEx knows of one ComfyUI model_base class. One of:
+    - family and rope_path: a Flux-style EmbedND module at rope_path (theta and dims read from
+      it), with spatial_scale where its h and w positions are not one per patch;
+    - resolver: the RoPE lives elsewhere; it reads the model and returns the ResolvedModel
+      (family is the one it starts from, when it has one);
+    - refusal: a video model RIFLEx does not apply to, and why."""
+
+    family: str = ""
+    rope_path: str = ""
+    spatial_scale: Callable | None = None  # (diffusion_model) -> SpatialScale
+    resolver: Callable | None = None  # (model_patcher, base, train_len, ModelClass) -> ResolvedModel
+    refusal: str = ""
+
+
+def _wan(family: str) -> ModelClass:
+    return ModelClass(family, "diffusion_model.rope_embedder")
+
+
+def _hunyuan(family: str) -> ModelClass:
+    return ModelClass(family, "diffusion_model.pe_embedder")
+
+
+# model_base class name -> what RIFLEx knows of it. Adding a model = one row here (and, for a new
+# family, one record in riflex/families.py); tests/nodes/test_rope_frequencies.py checks each row
+# against a tiny model built with ComfyUI's own class.
+MODEL_CLASSES: dict[str, ModelClass] = {
+    "WAN21": _wan("wan21"),  # T2V/I2V 1.3B/14B, Fun, FLF2V, Wan 2.2 A14B
+    "WAN21_Vace": _wan("wan21"),
+    "WAN21_Camera": _wan("wan21"),
+    "WAN22": _wan("wan22_5b"),  # Wan 2.2 TI2V 5B
+    "WAN22_S2V": _wan("wan_s2v"),
+    "WAN21_HuMo": _wan("wan_humo"),
+    "WAN22_Animate": _wan("wan_animate"),
+    "HunyuanVideo": _hunyuan("hunyuan_video"),
+    "HunyuanVideoI2V": _hunyuan("hunyuan_video"),
+    "HunyuanVideoSkyreelsI2V": _hunyuan("hunyuan_video"),
+    "HunyuanVideo15": _hunyuan("hunyuan_video_15"),
+    "Kandinsky5": ModelClass("kandinsky5", "diffusion_model.rope_embedder_3d", spatial_scale=_kandinsky_spatial_scale),
+    "CogVideoX": ModelClass("cogvideox", resolver=_resolve_cogvideox),  # 1.5 told apart by its temporal patch
+    "CosmosVideo": ModelClass("cosmos1", resolver=_resolve_cosmos),
+    "CosmosPredict2": ModelClass("cosmos_predict2", resolver=_resolve_cosmos),
+    "LTXV": ModelClass("ltxv", resolver=_resolve_ltx),
+    "LTXAV": ModelClass("ltxv", resolver=_resolve_ltx),
+    "GenmoMochi": ModelClass(
+        refusal="Mochi's RoPE frequencies are learned and mixed across the t, h and w axes, so there is no "
+        "single temporal component to slow down: RIFLEx does not apply"
+    ),
 }
 
 
 def resolve_model(model_patcher, train_len: int = 0) -> ResolvedModel:
-    """The family, RoPE module path and RopeSpec of a loaded model, or a ValueError that says
+    """The family, RoPE module path and RopeSpec of a loaded model, or a RIFLExError that says
     what was found and what is supported."""
     base = getattr(model_patcher, "model", None)
     class_name = type(base).__name__
     latent_format = getattr(base, "latent_format", None)
     if getattr(latent_format, "latent_dimensions", 3) < 3:
-        raise ValueError(
+        raise RIFLExError(
             f"RIFLEx: got a {class_name} model, an image model (its latents have no time axis); RIFLEx RoPE needs "
             f"a video model: {supported_families_text()}, or another video DiT with an EmbedND RoPE given train_len"
         )
-    if class_name in NOT_PATCHABLE:
-        raise ValueError(
-            f"RIFLEx: got a {class_name} model: {NOT_PATCHABLE[class_name]}; supported: {supported_families_text()}"
-        )
-    if class_name in CUSTOM_ROPES:
-        return CUSTOM_ROPES[class_name](model_patcher, base, train_len)
-    if class_name in SUPPORTED_MODEL_CLASSES:
-        family_key, rope_path = SUPPORTED_MODEL_CLASSES[class_name]
-        family = FAMILIES[family_key]
+    row = MODEL_CLASSES.get(class_name)
+    if row is not None and row.refusal:
+        raise RIFLExError(f"RIFLEx: got a {class_name} model: {row.refusal}; supported: {supported_families_text()}")
+    if row is not None and row.resolver is not None:
+        return row.resolver(model_patcher, base, train_len, row)
+    if row is not None:
+        rope_path, family = row.rope_path, FAMILIES[row.family]
     else:
-        rope_path = next((p for p in GENERIC_ROPE_PATHS if _is_embed_nd(_get(model_patcher, p), min_axes=3)), None)
+        rope_path = next((p for p in GENERIC_ROPE_PATHS if is_embed_nd(_get(model_patcher, p), min_axes=3)), None)
         if rope_path is None:
-            raise ValueError(
+            raise RIFLExError(
                 f"RIFLEx: got a {class_name} model, whose RoPE RIFLEx cannot patch (no Flux-style EmbedND with a "
                 f"time axis); supported: {supported_families_text()}"
             )
         if train_len <= 0:
-            raise ValueError(
+            raise RIFLExError(
                 f"RIFLEx: {class_name} is not in RIFLEx's family table; set train_len to its training length in "
                 f"latent frames to use the generic path (known families: {supported_families_text()})"
             )
         family = generic_family(class_name, int(getattr(latent_format, "temporal_downscale_ratio", 4) or 4))
-    rope_module = _get(model_patcher, rope_path)
-    rope_module = getattr(rope_module, "original", rope_module)  # an earlier RIFLEx patch
-    if not _is_embed_nd(rope_module):
-        raise ValueError(
-            f"RIFLEx: the {class_name} model's {rope_path} is a {type(rope_module).__name__}, not the "
-            "EmbedND RoPE module RIFLEx patches; another node may have replaced it"
-        )
+    rope_module = model_own_rope("embed_nd", _get(model_patcher, rope_path), class_name, rope_path)
     diffusion_model = base.diffusion_model
     width = next(
         (getattr(diffusion_model, a) for a in ("dim", "hidden_size", "model_dim") if hasattr(diffusion_model, a)), None
@@ -274,8 +284,7 @@ def resolve_model(model_patcher, train_len: int = 0) -> ResolvedModel:
     )
     patch_size = tuple(int(p) for p in getattr(diffusion_model, "patch_size", (1, 2, 2)))
     patch_size = patch_size if len(patch_size) == 3 else (1, 2, 2)
-    scale_rule = SPATIAL_SCALES.get(class_name)
-    scale = scale_rule(diffusion_model) if scale_rule is not None else None
+    scale = row.spatial_scale(diffusion_model) if row is not None and row.spatial_scale is not None else None
     return _spatial_train_in_position_units(ResolvedModel(family, rope_path, spec, patch_size, scale))
 
 
@@ -286,18 +295,10 @@ def _get(model_patcher, path: str):
         return None
 
 
-def _is_embed_nd(module, min_axes: int = 1) -> bool:
-    module = getattr(module, "original", module)
-    axes = getattr(module, "axes_dim", None)
-    return getattr(module, "theta", None) is not None and axes is not None and len(axes) >= min_axes
-
-
 def resolve_model_or_family(model_patcher, family_key: str, train_len: int = 0) -> ResolvedModel:
     """With a model connected, what it really is (theta and dims from its own module);
     without one, the chosen family's published values (no RoPE module path)."""
     if model_patcher is not None:
         return resolve_model(model_patcher, train_len=train_len)
-    if family_key not in FAMILIES:
-        raise ValueError(f"RIFLEx: unknown family {family_key!r}; known: {', '.join(FAMILIES)}")
-    family = FAMILIES[family_key]
+    family = get_family(family_key)
     return ResolvedModel(family, "", family.spec(train_len=train_len))
