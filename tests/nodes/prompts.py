@@ -2,27 +2,14 @@
 
 from __future__ import annotations
 
-# per tiny family: model file, conditioning pooled width, latent channels
+from tiny_families import TINY_FAMILIES  # tests/nodes/comfy_side
+
+# per tiny video family (tiny_families.py, the one table): model file, conditioning pooled width,
+# latent channels, text width
 TINY = {
-    "wan21": {"file": "riflex_tiny_wan21.safetensors", "pooled": 0, "channels": 16, "context": 4096},
-    "wan22_5b": {"file": "riflex_tiny_wan22_5b.safetensors", "pooled": 0, "channels": 48, "context": 4096},
-    "hunyuan_video": {"file": "riflex_tiny_hunyuan_video.safetensors", "pooled": 768, "channels": 16, "context": 4096},
-    "hunyuan_video_15": {
-        "file": "riflex_tiny_hunyuan_video_15.safetensors",
-        "pooled": 0,
-        "channels": 32,
-        "context": 3584,
-    },
-    "kandinsky5": {"file": "riflex_tiny_kandinsky5.safetensors", "pooled": 768, "channels": 16, "context": 3584},
-    "wan_s2v": {"file": "riflex_tiny_wan_s2v.safetensors", "pooled": 0, "channels": 16, "context": 4096},
-    "wan_humo": {"file": "riflex_tiny_wan_humo.safetensors", "pooled": 0, "channels": 16, "context": 4096},
-    "wan_animate": {"file": "riflex_tiny_wan_animate.safetensors", "pooled": 0, "channels": 16, "context": 4096},
-    "cogvideox": {"file": "riflex_tiny_cogvideox.safetensors", "pooled": 0, "channels": 16, "context": 4096},
-    "cogvideox_15": {"file": "riflex_tiny_cogvideox_15.safetensors", "pooled": 0, "channels": 16, "context": 4096},
-    "ltxv": {"file": "riflex_tiny_ltxv.safetensors", "pooled": 0, "channels": 128, "context": 4096},
-    # built inside the probe's process (tiny_models.in_process_patcher): not loadable by UNETLoader
-    "cosmos1": {"file": "riflex_tiny_cosmos1.inprocess", "pooled": 0, "channels": 16, "context": 1024},
-    "cosmos_predict2": {"file": "riflex_tiny_cosmos_predict2.inprocess", "pooled": 0, "channels": 16, "context": 1024},
+    key: {"file": tiny.file, "pooled": tiny.pooled, "channels": tiny.channels, "context": tiny.context}
+    for key, tiny in TINY_FAMILIES.items()
+    if tiny.video
 }
 
 RIFLEX_DEFAULTS = {

@@ -15,40 +15,8 @@ import dataclasses
 import sys
 
 import torch
+from tiny_families import TINY_FAMILIES  # beside this file
 
-# hunyuan_image: HunyuanVideo's classes without vector_in, which ComfyUI detects as the
-# HunyuanImage 2.1 image model (on 0.8 and 0.33 alike): the "not a video model" case.
-TINY_FAMILIES = (
-    "wan21",
-    "wan22_5b",
-    "hunyuan_video",
-    "hunyuan_video_15",
-    "kandinsky5",
-    "hunyuan_image",
-    "wan_s2v",
-    "wan_humo",
-    "wan_animate",
-    "cogvideox",
-    "cogvideox_15",
-    "ltxv",
-)
-# Cosmos: detection forces full-size blocks and heads for these widths, so the tiny models are
-# built in the process that uses them (in_process_patcher), from what detection says about a
-# real checkpoint's shapes (7B Text2World: 4096 channels; Predict2 2B Video2World: 2048), with
-# the width, heads and depth shrunk and the real head dim (128) and RoPE settings kept. The
-# "file" is a marker naming the family.
-IN_PROCESS_FAMILIES = {
-    "cosmos1": (
-        "CosmosT2V",
-        {"x_embedder.proj.1.weight": (4096, 68), "blocks.block0.blocks.0.block.attn.to_q.0.weight": (4096, 4096)},
-    ),
-    "cosmos_predict2": (
-        "CosmosI2VPredict2",
-        {"x_embedder.proj.1.weight": (2048, 72), "blocks.0.mlp.layer1.weight": (8192, 2048)},
-    ),
-}
-# families only newer ComfyUIs have: skipped (no file written) where the class is missing
-OPTIONAL_FAMILIES = {"cogvideox": "comfy.ldm.cogvideo", "cogvideox_15": "comfy.ldm.cogvideo"}
 # the smallest Wan detection accepts: head dim 128 fixed (256 channels = 2 heads), text width 4096
 TINY_WAN = dict(
     patch_size=(1, 2, 2), dim=256, ffn_dim=64, freq_dim=256, text_dim=4096, num_heads=2, dtype=torch.float32
@@ -130,6 +98,114 @@ def randomize(module: torch.nn.Module, seed: int, is_scale=_is_norm_weight) -> N
                 param.copy_(torch.randn(param.shape, generator=generator) * 0.05)
 
 
+def _wan(family: str, ops, in_channels: int) -> torch.nn.Module:
+    from comfy.ldm.wan.model import WanModel
+
+    channels = TINY_FAMILIES[family].channels  # out_dim 48 makes it Wan 2.2 5B (WAN22)
+    return WanModel(model_type="t2v", in_dim=channels, out_dim=channels, num_layers=1, operations=ops, **TINY_WAN)
+
+
+def _wan_variant(family: str, ops, in_channels: int) -> torch.nn.Module:
+    import importlib
+
+    module, class_name, model_type = _WAN_VARIANTS[family]
+    return getattr(importlib.import_module(module), class_name)(
+        model_type=model_type,
+        in_dim=16,
+        out_dim=16,
+        num_layers=5 if family == "wan_animate" else 1,  # Animate's face adapter: one block per 5 layers
+        operations=ops,
+        **TINY_WAN,
+    )
+
+
+def _cogvideox(family: str, ops, in_channels: int) -> torch.nn.Module:
+    from comfy.ldm.cogvideo.model import CogVideoXTransformer3DModel
+
+    # head dim 64 is what detection assumes; no pos_embedding key, so the model uses RoPE.
+    # 1.5: a temporal patch of 2 (its patch embedding is then a Linear).
+    return CogVideoXTransformer3DModel(
+        num_attention_heads=2,
+        attention_head_dim=64,
+        in_channels=in_channels,
+        out_channels=16,
+        time_embed_dim=64,
+        text_embed_dim=4096,
+        num_layers=1,
+        patch_size=2,
+        patch_size_t=2 if family == "cogvideox_15" else None,
+        use_rotary_positional_embeddings=True,
+        **({"sample_height": 96, "sample_width": 170, "sample_frames": 81} if family == "cogvideox_15" else {}),
+        operations=ops,
+        dtype=torch.float32,
+    )
+
+
+def _kandinsky5(family: str, ops, in_channels: int) -> torch.nn.Module:
+    from comfy.ldm.kandinsky5.model import Kandinsky5
+
+    # head dim = sum(axes_dims) = 64 (Lite's split), so 128 channels = 2 heads
+    return Kandinsky5(
+        in_visual_dim=16,
+        out_visual_dim=16,
+        in_text_dim=3584,
+        in_text_dim2=768,
+        time_dim=64,
+        model_dim=128,
+        ff_dim=64,
+        visual_embed_dim=132,
+        patch_size=(1, 2, 2),
+        num_text_blocks=1,
+        num_visual_blocks=1,
+        axes_dims=(16, 24, 24),
+        operations=ops,
+        dtype=torch.float32,
+    )
+
+
+def _hunyuan(family: str, ops, in_channels: int) -> torch.nn.Module:
+    from comfy.ldm.hunyuan_video import model as hunyuan
+
+    if family == "hunyuan_video_15":
+        # what detection needs for 1.5: cond_type_embedding and vision_in (1152), 65 in / 32 out, patch 1
+        config = dict(
+            _HUNYUAN_TINY,
+            in_channels=65,
+            out_channels=32,
+            vec_in_dim=None,
+            context_in_dim=3584,
+            patch_size=[1, 1, 1],
+            guidance_embed=False,
+            use_cond_type_embedding=True,
+            vision_in_dim=1152,
+            meanflow_sum=True,
+        )
+    else:  # without vector_in and guidance_in ComfyUI takes it for HunyuanImage 2.1
+        config = dict(_HUNYUAN_TINY, vec_in_dim=768 if family == "hunyuan_video" else None)
+        config["guidance_embed"] = family == "hunyuan_video"
+    accepted = {field.name for field in dataclasses.fields(hunyuan.HunyuanVideoParams)}
+    return hunyuan.HunyuanVideo(
+        operations=ops, dtype=torch.float32, **{k: v for k, v in config.items() if k in accepted}
+    )
+
+
+# how each family of tiny_families.TINY_FAMILIES (those built into a file) is made
+BUILDERS = {
+    "wan21": _wan,
+    "wan22_5b": _wan,
+    "hunyuan_video": _hunyuan,
+    "hunyuan_video_15": _hunyuan,
+    "kandinsky5": _kandinsky5,
+    "hunyuan_image": _hunyuan,
+    "wan_s2v": _wan_variant,
+    "wan_humo": _wan_variant,
+    "wan_animate": _wan_variant,
+    "cogvideox": _cogvideox,
+    "cogvideox_15": _cogvideox,
+    "ltxv": lambda family, ops, in_channels: _ltxv(),
+}
+
+
 def build(family: str, in_channels: int = 16) -> torch.nn.Module:
     """A tiny random-weight model of `family`. in_channels: CogVideoX only (48 = the inpainting
     model VOID is, CogVideoX-Fun-V1.5-InP: noise, mask and masked video, 16 channels each)."""
@@ -138,106 +214,23 @@ def build(family: str, in_channels: int = 16) -> torch.nn.Module:
     args.cpu = True  # before comfy.model_management is imported: no GPU is needed to build
     import comfy.ops
 
-    ops = comfy.ops.disable_weight_init
-    if in_channels != 16 and family not in ("cogvideox", "cogvideox_15"):
+    if family not in BUILDERS:
+        raise ValueError(f"unknown tiny family {family!r}; known: {sorted(BUILDERS)}")
+    if in_channels != 16 and BUILDERS[family] is not _cogvideox:
         raise ValueError(f"in_channels is for the CogVideoX families only, got {in_channels} for {family!r}")
-    if family in ("wan21", "wan22_5b"):
-        from comfy.ldm.wan.model import WanModel
-
-        channels = 16 if family == "wan21" else 48  # out_dim 48 makes it Wan 2.2 5B (WAN22)
-        model = WanModel(model_type="t2v", in_dim=channels, out_dim=channels, num_layers=1, operations=ops, **TINY_WAN)
-    elif family in _WAN_VARIANTS:
-        import importlib
-
-        module, class_name, model_type = _WAN_VARIANTS[family]
-        model = getattr(importlib.import_module(module), class_name)(
-            model_type=model_type,
-            in_dim=16,
-            out_dim=16,
-            num_layers=5 if family == "wan_animate" else 1,  # Animate's face adapter: one block per 5 layers
-            operations=ops,
-            **TINY_WAN,
-        )
-    elif family in ("cogvideox", "cogvideox_15"):
-        from comfy.ldm.cogvideo.model import CogVideoXTransformer3DModel
-
-        # head dim 64 is what detection assumes; no pos_embedding key, so the model uses RoPE.
-        # 1.5: a temporal patch of 2 (its patch embedding is then a Linear).
-        model = CogVideoXTransformer3DModel(
-            num_attention_heads=2,
-            attention_head_dim=64,
-            in_channels=in_channels,
-            out_channels=16,
-            time_embed_dim=64,
-            text_embed_dim=4096,
-            num_layers=1,
-            patch_size=2,
-            patch_size_t=2 if family == "cogvideox_15" else None,
-            use_rotary_positional_embeddings=True,
-            **({"sample_height": 96, "sample_width": 170, "sample_frames": 81} if family == "cogvideox_15" else {}),
-            operations=ops,
-            dtype=torch.float32,
-        )
-    elif family == "ltxv":
-        model = _ltxv()
-    elif family == "kandinsky5":
-        from comfy.ldm.kandinsky5.model import Kandinsky5
-
-        # head dim = sum(axes_dims) = 64 (Lite's split), so 128 channels = 2 heads
-        model = Kandinsky5(
-            in_visual_dim=16,
-            out_visual_dim=16,
-            in_text_dim=3584,
-            in_text_dim2=768,
-            time_dim=64,
-            model_dim=128,
-            ff_dim=64,
-            visual_embed_dim=132,
-            patch_size=(1, 2, 2),
-            num_text_blocks=1,
-            num_visual_blocks=1,
-            axes_dims=(16, 24, 24),
-            operations=ops,
-            dtype=torch.float32,
-        )
-    elif family in ("hunyuan_video", "hunyuan_video_15", "hunyuan_image"):
-        from comfy.ldm.hunyuan_video import model as hunyuan
-
-        if family == "hunyuan_video_15":
-            # what detection needs for 1.5: cond_type_embedding and vision_in (1152), 65 in / 32 out, patch 1
-            config = dict(
-                _HUNYUAN_TINY,
-                in_channels=65,
-                out_channels=32,
-                vec_in_dim=None,
-                context_in_dim=3584,
-                patch_size=[1, 1, 1],
-                guidance_embed=False,
-                use_cond_type_embedding=True,
-                vision_in_dim=1152,
-                meanflow_sum=True,
-            )
-        else:  # without vector_in and guidance_in ComfyUI takes it for HunyuanImage 2.1
-            config = dict(_HUNYUAN_TINY, vec_in_dim=768 if family == "hunyuan_video" else None)
-            config["guidance_embed"] = family == "hunyuan_video"
-        accepted = {field.name for field in dataclasses.fields(hunyuan.HunyuanVideoParams)}
-        model = hunyuan.HunyuanVideo(
-            operations=ops, dtype=torch.float32, **{k: v for k, v in config.items() if k in accepted}
-        )
-    else:
-        raise ValueError(f"unknown tiny family {family!r}; known: {TINY_FAMILIES}")
+    model = BUILDERS[family](family, comfy.ops.disable_weight_init, in_channels)
     randomize(model, seed=sum(map(ord, family)))
     return model
 
 
 def in_process_patcher(family: str):
-    """A ModelPatcher around a tiny Cosmos model (see IN_PROCESS_FAMILIES)."""
+    """A ModelPatcher around a tiny Cosmos model (see TinyFamily.in_process)."""
     import comfy.model_detection
     import comfy.model_management as mm
     import comfy.model_patcher
     import comfy.supported_models
 
-    class_name, seed_shapes = IN_PROCESS_FAMILIES[family]
+    class_name, seed_shapes = TINY_FAMILIES[family].in_process
     seed = {key: torch.zeros(shape) for key, shape in seed_shapes.items()}
     config = comfy.model_detection.detect_unet_config(seed, "")
     config.update(model_channels=128, num_heads=1, num_blocks=1)  # head dim 128, as released
@@ -269,14 +262,15 @@ def main(comfyui_dir: str, out_dir: str) -> None:
     from safetensors.torch import save_file
 
     os.makedirs(out_dir, exist_ok=True)
-    for family in IN_PROCESS_FAMILIES:
-        with open(os.path.join(out_dir, f"riflex_tiny_{family}.inprocess"), "w") as marker:
-            marker.write(family)
-    for family in TINY_FAMILIES:
-        if family in OPTIONAL_FAMILIES and not available(OPTIONAL_FAMILIES[family]):
+    for family, tiny in TINY_FAMILIES.items():
+        if tiny.in_process:
+            with open(os.path.join(out_dir, tiny.file), "w") as marker:
+                marker.write(family)
+            continue
+        if tiny.needs_module and not available(tiny.needs_module):
             continue
         state = weights(build(family))
-        save_file(state, os.path.join(out_dir, f"riflex_tiny_{family}.safetensors"))
+        save_file(state, os.path.join(out_dir, tiny.file))
         if family == "wan21":
             # the same weights stored in half precision, for the dtype cases
             for dtype_name, dtype in (("fp16", torch.float16), ("bf16", torch.bfloat16)):

@@ -141,14 +141,14 @@ class RIFLExTestClipVisionOutput:
 
 class RIFLExTestTinyModel:
     """A tiny random-weight model of a family ComfyUI's detection builds at full size (Cosmos 1.0
-    and Predict2: tiny_models.IN_PROCESS_FAMILIES), made in this process with ComfyUI's own classes;
+    and Predict2: tiny_families.TinyFamily.in_process), made in this process with ComfyUI's own classes;
     stands in for the UNETLoader of the real file in the workflow tests."""
 
     @classmethod
     def INPUT_TYPES(cls):
-        from tiny_models import IN_PROCESS_FAMILIES
+        from tiny_families import TINY_FAMILIES
 
-        return {"required": {"family": (sorted(IN_PROCESS_FAMILIES),)}}
+        return {"required": {"family": (sorted(key for key, tiny in TINY_FAMILIES.items() if tiny.in_process),)}}
 
     RETURN_TYPES = ("MODEL",)
     FUNCTION = "make"
