@@ -3,6 +3,8 @@
 // `node --test tests/js` runs it as is. tests/golden/preview_cases.json holds the numbers both
 // implementations are checked against (tests/js here, tests/riflex/test_preview_golden.py there).
 
+import { LENGTH_ZONES } from "./length_zones.js";
+
 // What each method reads besides the frequencies: the node inputs that matter for it. The one
 // place the editor learns this; tests/riflex/test_preview_golden.py derives it again from
 // riflex/methods.py by changing each parameter and watching which methods respond.
@@ -33,8 +35,17 @@ export const DEFAULTS = {
   tasr_switch: 0.5,
 };
 
-// Paper Sec. 5: training-free extrapolation holds to about 2x, 3x needs fine-tuning.
-export const TRAINING_FREE_LIMIT = 3;
+// Paper Sec. 5: training-free extrapolation holds to 2x; riflex/length_zones.py, generated into
+// js/length_zones.js, so the colour and the words are the node's.
+export const TRAINING_FREE_LIMIT = LENGTH_ZONES.trainingFreeFactor;
+
+/** The warning the node's line ends with past 2x ('' up to 2x): riflex/length_zones.py length_note. */
+export function lengthNote(testLen, trainLen) {
+  const ratio = testLen / trainLen;
+  if (ratio <= LENGTH_ZONES.trainingFreeFactor) return "";
+  const note = LENGTH_ZONES.notes[ratio <= LENGTH_ZONES.decayFactor ? "past_2x" : "past_4x"];
+  return note.replace("{ratio}", ratio.toFixed(2));
+}
 
 // riflex/families.py, the fields the preview needs (checked against it through the golden file).
 // LTX, whose time frequencies do not follow theta^(-2(j-1)/d), has no preview.
@@ -359,7 +370,8 @@ const fixed = (value, digits) => value.toFixed(digits);
 /**
  * What the node will do for a video of `pixelFrames` frames of `family`, in one line, and how
  * worried to be: level "ok", "warn" (the intrinsic component k still completes a period within
- * the video, so it will loop back, or s > 3, where the paper says training-free quality drops)
+ * the video, so it will loop back; a k that turns within training; or a video past 2x the training
+ * length, where the paper says training-free quality drops: riflex/length_zones.py)
  * or "error" (the node would refuse these settings). The verdict is about k, as in
  * `python -m riflex inspect`: faster components turn within the training length already.
  */
@@ -381,10 +393,16 @@ export function preview(family, pixelFrames, method, settings = {}) {
   const positions = patched ? "time positions" : "latent";
   const unit = patched ? `time positions (${family.temporalPatch} latent frames each)` : "latent frames";
   const head = `${trainPixels} -> ${pixelFrames} frames (${testLen} ${positions}), s = ${fixed(s, 2)}`;
-  const beyond = s > TRAINING_FREE_LIMIT;
-  const quality = beyond ? ` (s = ${fixed(s, 1)} > 3: beyond what works without fine-tuning)` : "";
-  const result = (repeats, text) => ({ level: repeats || beyond ? "warn" : "ok", text: text + quality, plan });
   const periodOf = (freqs) => fixed(period(freqs[k - 1]), 1);
+  // as TemporalPlan.summary: a k that turns within training, then the length past 2x
+  const kTurnsInTraining = (trainLen * plan.freqsBefore[k - 1]) / (2 * Math.PI);
+  const kWarning =
+    ["riflex", "loop"].includes(method) && plan.repeatsInTraining.includes(k)
+      ? `; warning: component k = ${k} (period ${periodOf(plan.freqsBefore)}) turns ${fixed(kTurnsInTraining, 1)} ` +
+        `times within training (${trainLen}): not a RoPE loop-back component; use k = 0`
+      : "";
+  const quality = kWarning + lengthNote(testLen, trainLen);
+  const result = (repeats, text) => ({ level: repeats || quality ? "warn" : "ok", text: text + quality, plan });
   const kRepeats = (someplan) => someplan.repeatsAfter.includes(k);
   const verdict = (someplan) =>
     kRepeats(someplan)

@@ -363,26 +363,31 @@ def _run_export_api(args: argparse.Namespace) -> int:
 
 def _export_editor_data_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
-        "export-editor-data", help="write js/decay_families.js, the family numbers of the editor's decay preview"
+        "export-editor-data",
+        help="write js/decay_families.js and js/length_zones.js, the numbers of the editor's previews",
     )
-    p.add_argument("--check", action="store_true", help="write nothing; exit 1 when the file is missing or differs")
+    p.add_argument("--check", action="store_true", help="write nothing; exit 1 when a file is missing or differs")
     p.set_defaults(run=_run_export_editor_data)
 
 
 def _run_export_editor_data(args: argparse.Namespace) -> int:
-    from .editor_data import DECAY_JS, render_decay_js
+    from .editor_data import EDITOR_FILES
 
-    text = render_decay_js()
-    current = DECAY_JS.read_text(encoding="utf-8") if DECAY_JS.exists() else None
-    if args.check:
-        if current != text:
-            print(f"out of date: {DECAY_JS}", file=sys.stderr)
-            return 1
-        return 0
-    if current != text:
-        DECAY_JS.write_text(text, encoding="utf-8")
-        print(f"wrote {DECAY_JS}")
-    return 0
+    stale = 0
+    for path, render in EDITOR_FILES:
+        text = render()
+        current = path.read_text(encoding="utf-8") if path.exists() else None
+        if current == text:
+            continue
+        if args.check:
+            print(f"out of date: {path}", file=sys.stderr)
+            stale += 1
+        else:
+            path.write_text(text, encoding="utf-8")
+            print(f"wrote {path}")
+    if args.check and not stale:
+        print("editor data up to date")
+    return 1 if stale else 0
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -26,6 +26,7 @@ from .spec import RopeSpec
 __all__ = [
     "DECAY_FACTOR",
     "TRAINING_FREE_FACTOR",
+    "LENGTH_NOTES",
     "ZONE_NAMES",
     "LengthZones",
     "length_note",
@@ -116,15 +117,19 @@ def length_zone(test_len: int, train_len: int, changed: bool) -> str:
     return "past_2x" if ratio <= DECAY_FACTOR else "past_4x"
 
 
+# the warning's words, with {ratio} for the video's length over the training length (2 decimals);
+# js/length_zones.js carries these same strings (python -m riflex export-editor-data)
+LENGTH_NOTES = {
+    "past_2x": "; {ratio}x the training length: past 2x, quality drops without fine-tuning or RIFLEx Attention "
+    "Decay (made for 3-4x)",
+    "past_4x": "; {ratio}x the training length: past 4x, beyond what RIFLEx or attention decay has shown",
+}
+
+
 def length_note(test_len: int, train_len: int) -> str:
     """The warning a report line ends with past 2x ('' up to 2x): the same words in the node's
     report, the log, Inspect's verdict and (js/riflex_math.js) the editor's preview."""
     ratio = test_len / train_len
     if ratio <= TRAINING_FREE_FACTOR:
         return ""
-    if ratio <= DECAY_FACTOR:
-        return (
-            f"; {ratio:.2f}x the training length: past {TRAINING_FREE_FACTOR:g}x, quality drops without fine-tuning "
-            f"or RIFLEx Attention Decay (made for 3-{DECAY_FACTOR:g}x)"
-        )
-    return f"; {ratio:.2f}x the training length: past {DECAY_FACTOR:g}x, beyond what RIFLEx or attention decay has shown"
+    return LENGTH_NOTES["past_2x" if ratio <= DECAY_FACTOR else "past_4x"].format(ratio=f"{ratio:.2f}")
