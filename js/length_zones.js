@@ -17,7 +17,8 @@ export const LENGTH_TABLE = {
     "riflexActsFromFrames": 181,
     "plainTurnFrames": 205,
     "trainingFreeFrames": 165,
-    "decayFrames": 333
+    "decayFrames": 333,
+    "past4xFromFrames": 337
   },
   "wan22_5b": {
     "trainFrames": 121,
@@ -26,7 +27,8 @@ export const LENGTH_TABLE = {
     "riflexActsFromFrames": 181,
     "plainTurnFrames": 205,
     "trainingFreeFrames": 245,
-    "decayFrames": 493
+    "decayFrames": 493,
+    "past4xFromFrames": 497
   },
   "hunyuan_video": {
     "trainFrames": 129,
@@ -35,7 +37,8 @@ export const LENGTH_TABLE = {
     "riflexActsFromFrames": 181,
     "plainTurnFrames": 205,
     "trainingFreeFrames": 261,
-    "decayFrames": 525
+    "decayFrames": 525,
+    "past4xFromFrames": 529
   },
   "hunyuan_video_15": {
     "trainFrames": 121,
@@ -44,7 +47,8 @@ export const LENGTH_TABLE = {
     "riflexActsFromFrames": 181,
     "plainTurnFrames": 205,
     "trainingFreeFrames": 245,
-    "decayFrames": 493
+    "decayFrames": 493,
+    "past4xFromFrames": 497
   },
   "kandinsky5": {
     "trainFrames": 121,
@@ -53,7 +57,8 @@ export const LENGTH_TABLE = {
     "riflexActsFromFrames": 225,
     "plainTurnFrames": 253,
     "trainingFreeFrames": 245,
-    "decayFrames": 493
+    "decayFrames": 493,
+    "past4xFromFrames": 497
   },
   "wan_s2v": {
     "trainFrames": 77,
@@ -62,7 +67,8 @@ export const LENGTH_TABLE = {
     "riflexActsFromFrames": 181,
     "plainTurnFrames": 205,
     "trainingFreeFrames": 157,
-    "decayFrames": 317
+    "decayFrames": 317,
+    "past4xFromFrames": 321
   },
   "wan_humo": {
     "trainFrames": 97,
@@ -71,7 +77,8 @@ export const LENGTH_TABLE = {
     "riflexActsFromFrames": 181,
     "plainTurnFrames": 205,
     "trainingFreeFrames": 197,
-    "decayFrames": 397
+    "decayFrames": 397,
+    "past4xFromFrames": 401
   },
   "wan_animate": {
     "trainFrames": 77,
@@ -80,7 +87,8 @@ export const LENGTH_TABLE = {
     "riflexActsFromFrames": 177,
     "plainTurnFrames": 201,
     "trainingFreeFrames": 161,
-    "decayFrames": 329
+    "decayFrames": 329,
+    "past4xFromFrames": 333
   },
   "cogvideox": {
     "trainFrames": 49,
@@ -89,7 +97,8 @@ export const LENGTH_TABLE = {
     "riflexActsFromFrames": 69,
     "plainTurnFrames": 81,
     "trainingFreeFrames": 101,
-    "decayFrames": 205
+    "decayFrames": 205,
+    "past4xFromFrames": 209
   },
   "cogvideox_15": {
     "trainFrames": 85,
@@ -98,7 +107,8 @@ export const LENGTH_TABLE = {
     "riflexActsFromFrames": 141,
     "plainTurnFrames": 165,
     "trainingFreeFrames": 173,
-    "decayFrames": 349
+    "decayFrames": 349,
+    "past4xFromFrames": 357
   },
   "cosmos1": {
     "trainFrames": 121,
@@ -107,7 +117,8 @@ export const LENGTH_TABLE = {
     "riflexActsFromFrames": 169,
     "plainTurnFrames": 201,
     "trainingFreeFrames": 249,
-    "decayFrames": 505
+    "decayFrames": 505,
+    "past4xFromFrames": 513
   },
   "cosmos_predict2": {
     "trainFrames": 93,
@@ -116,7 +127,8 @@ export const LENGTH_TABLE = {
     "riflexActsFromFrames": 121,
     "plainTurnFrames": 137,
     "trainingFreeFrames": 189,
-    "decayFrames": 381
+    "decayFrames": 381,
+    "past4xFromFrames": 385
   },
   "ltxv": {
     "trainFrames": 257,
@@ -125,6 +137,7 @@ export const LENGTH_TABLE = {
     "riflexActsFromFrames": 265,
     "plainTurnFrames": 273,
     "trainingFreeFrames": 521,
-    "decayFrames": 1049
+    "decayFrames": 1049,
+    "past4xFromFrames": 1057
   }
 };

@@ -35,7 +35,8 @@ class RIFLExRoPE(io.ComfyNode):
             display_name="RIFLEx RoPE",
             category="advanced/model_patches/RIFLEx",
             description=(
-                "Lets a video model generate clips longer than it was trained for (about 2x, training-free) "
+                "Lets a video model generate clips longer than it was trained for (up to 2x training-free; past 2x "
+                "the report warns and RIFLEx Attention Decay helps) "
                 "without looping back to the start. Put it between the model loader and the sampler; the video "
                 f"length is read from the latent at sampling time. Supported: {supported_families_text()}."
             ),
@@ -62,7 +63,8 @@ class RIFLExRoPE(io.ComfyNode):
                     max=LIMITS["s"][1],
                     step=0.05,
                     tooltip="How many times longer than training the video is. 0 = measured from the latent at "
-                    "sampling time (recommended). Training-free quality holds up to about 2x; 3x needs fine-tuning.",
+                    "sampling time (recommended). Training-free up to 2x; past 2x quality drops without fine-tuning "
+                    "or RIFLEx Attention Decay (the node warns).",
                 ),
                 io.Int.Input(
                     "train_len",

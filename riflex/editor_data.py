@@ -102,6 +102,7 @@ def length_table() -> dict[str, dict]:
             "plainTurnFrames": frames(zones.plain_turn_len),
             "trainingFreeFrames": frames(zones.training_free_len),
             "decayFrames": frames(zones.decay_len),
+            "past4xFromFrames": frames(zones.decay_len + 1),
         }
     return out
 

@@ -133,3 +133,23 @@ def length_note(test_len: int, train_len: int) -> str:
     if ratio <= TRAINING_FREE_FACTOR:
         return ""
     return LENGTH_NOTES["past_2x" if ratio <= DECAY_FACTOR else "past_4x"].format(ratio=f"{ratio:.2f}")
+
+
+def markdown_table() -> str:
+    """The README's table (tests/riflex/test_readme_lengths.py checks the README holds exactly this):
+    per family, in pixel frames, where each zone begins at the family's own k and training length."""
+    from .editor_data import length_table  # the editor's copy of the same numbers
+    from .families import FAMILIES
+
+    lines = [
+        "| family | trained on | nothing needed up to | RIFLEx acts from | training-free (2x) up to "
+        "| past 2x: add attention decay, up to 4x | past 4x |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for key, row in length_table().items():
+        lines.append(
+            f"| {FAMILIES[key].display_name} | {row['trainFrames']} | {row['untouchedFrames']} "
+            f"| {row['riflexActsFromFrames']} | {row['trainingFreeFrames']} | {row['decayFrames']} "
+            f"| {row['past4xFromFrames']}+ |"
+        )
+    return "\n".join(lines)

@@ -27,7 +27,8 @@ WAN_241 = (
 # what the node reports for it after sampling (nodes/patch.py through riflex TemporalPlan.summary)
 APPLIED_241 = (
     "RIFLEx riflex on wan21: 61 latent frames (241 px), train 21, s = 2.90, k = 6: "
-    "theta_k 0.12328 -> 0.09270, period 51.0 -> 67.8 latent frames"
+    "theta_k 0.12328 -> 0.09270, period 51.0 -> 67.8 latent frames; 2.90x the training length: past 2x, quality "
+    "drops without fine-tuning or RIFLEx Attention Decay (made for 3-4x)"
 )
 WARN_COLOUR = "rgb(240, 180, 41)"
 
