@@ -154,8 +154,11 @@ def test_preview_reads_the_latent_length_and_warns(page):
     # s = 2.5 is shorter than the 241-frame video: component k still turns past a full period
     page.js("([id, v]) => riflexTest.setWidget(id, 'length', v)", [latent, 241])
     page.js("([id, v]) => riflexTest.setWidget(id, 's', v)", [rope, 2.5])
-    warned = wait_for(
-        lambda: (p := page.js("id => riflexTest.preview(id)", rope))["level"] == "warn" and p, what="warning"
+    warned = wait_for(  # 241 frames is amber already (past 2x): wait for the line of s = 2.5
+        lambda: (
+            (p := page.js("id => riflexTest.preview(id)", rope))["level"] == "warn" and "s = 2.50" in p["text"] and p
+        ),
+        what="warning",
     )
     assert (
         "s = 2.50, k = 6: period 51.0 -> 58.3 latent frames, component k = 6 (period 58.3) completes a period"

@@ -123,7 +123,7 @@ def test_inspect_takes_train_len_and_warns_about_length_and_an_early_k(comfy_ser
     prompt["inspect"]["inputs"]["train_len"] = 61
     table = run_nodes(comfy_server, prompt)["inspect"]["text"][0]
     assert "train 61 latent frames, test 61 latent frames (241 px)" in table
-    assert "no change: the video is within the training length" in table
+    assert "length: 1.00x the training length, within the training length" in table
 
     prompt = inspect_prompt(241, "wan21", with_model=False)
     prompt["inspect"]["inputs"]["k"] = 2

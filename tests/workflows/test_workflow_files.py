@@ -26,8 +26,8 @@ from workflow_cases import (
 
 from riflex import FAMILIES, get_family, plan_temporal
 from riflex.decay_plan import DecaySettings, plan_decay_for_spec
+from riflex.headless.workflow_api import export_dir, load_node_inputs
 from riflex.length_zones import length_zones
-from riflex.workflow_api import export_dir, load_node_inputs
 
 LOADER_FOLDERS = {
     "UNETLoader": ("diffusion_models", 1),

@@ -28,6 +28,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+# the pack's UI workflows, for `export-api` run from any folder
+PACK_WORKFLOWS = Path(__file__).resolve().parents[2] / "workflows"
+
 __all__ = [
     "EDITOR_ONLY_NODES",
     "compatible_widgets",
