@@ -392,3 +392,29 @@ def test_a_huge_model_name_does_not_stall_the_editor(page):
     )
     assert worst_gap_ms < 500, f"the page stalled for {worst_gap_ms:.0f} ms"
     page.js("([id, v]) => riflexTest.setWidget(id, 'unet_name', v)", [loader, "riflex_tiny_wan21.safetensors"])
+
+
+def test_shipped_workflows_open_readable_framed_on_the_riflex_path(page):
+    """Saved above the editor's low-detail zoom (0.6: below it notes and widgets are drawn as blank
+    boxes), with the loader, the RIFLEx nodes and the sampler of the first row on screen."""
+    for path in shipped_workflows():
+        workflow = json.loads(path.read_text())
+        page.js("workflow => riflexTest.load(workflow)", workflow)
+        page.page.wait_for_timeout(300)  # one frame drawn at the restored view
+        view = page.js(
+            """() => ({scale: app.canvas.ds.scale, low: app.canvas.low_quality,
+                       area: Array.from(app.canvas.visible_area)})"""
+        )
+        assert view["scale"] >= 0.6 and not view["low"], f"{path.name}: {view}"
+        left, top, width, height = view["area"]
+        path_types = ("UNETLoader", "CheckpointLoaderSimple", "RIFLExRoPE", "RIFLExAttentionDecay", "KSampler")
+        path_types += ("KSamplerAdvanced",)
+        first_row = [n for n in workflow["nodes"] if n["type"] in path_types and n["pos"][1] < 300]
+        assert any(n["type"] == "RIFLExRoPE" for n in first_row), path.name
+        for n in first_row:
+            x, y = n["pos"]
+            # clear of the sidebar (about 60 px) and of the menu and breadcrumb above the canvas
+            inside = left + 60 / view["scale"] <= x and x + n["size"][0] <= left + width and top + 60 <= y - 30
+            assert inside, f"{path.name}: node {n['id']} at {n['pos']}, view {view}"
+        if path.name == "wan2.1_t2v_1.3B_161_frames.json":
+            page.screenshot("06_shipped_workflow_as_opened")
