@@ -7,12 +7,13 @@ text it reported. Screenshots: tests/_artifacts/browser/comfyui-<version>/."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import time
 from pathlib import Path
 
 import pytest
-from comfy_host import REPO
+from comfy_host import REPO, find_comfyui_installs
 
 GOLDEN = json.loads((REPO / "tests" / "golden" / "preview_cases.json").read_text())
 METHOD_INPUTS: dict[str, list[str]] = GOLDEN["method_inputs"]
@@ -418,3 +419,54 @@ def test_shipped_workflows_open_readable_framed_on_the_riflex_path(page):
             assert inside, f"{path.name}: node {n['id']} at {n['pos']}, view {view}"
         if path.name == "wan2.1_t2v_1.3B_161_frames.json":
             page.screenshot("06_shipped_workflow_as_opened")
+
+
+THUMBNAIL_SIZE = (512, 320)
+
+
+@pytest.mark.skipif(
+    not os.environ.get("RIFLEX_WRITE_THUMBNAILS"),
+    reason="writes workflows/*.jpg: run with RIFLEX_WRITE_THUMBNAILS=1 after changing a workflow",
+)
+def test_write_template_thumbnails(page, browser_install):
+    """The thumbnail ComfyUI's template browser shows for a custom node's template is the .jpg of the
+    same name beside it (/api/workflow_templates/<pack>/<name>.jpg): the loader -> RIFLEx -> sampler
+    path as the editor's canvas draws it on opening (the canvas alone, no menus over it). From the
+    oldest ComfyUI, which does not outline the loaders whose model files this machine lacks."""
+    import base64
+    import io
+
+    from PIL import Image
+
+    oldest = min((install.version for install in find_comfyui_installs()), key=lambda v: tuple(map(int, v.split("."))))
+    if browser_install.version != oldest:
+        pytest.skip("thumbnails come from the oldest ComfyUI")
+    for path in shipped_workflows():
+        workflow = json.loads(path.read_text())
+        page.js("workflow => riflexTest.load(workflow)", workflow)
+        page.page.wait_for_timeout(300)
+        path_types = ("UNETLoader", "CheckpointLoaderSimple", "RIFLExRoPE", "RIFLExAttentionDecay", "KSampler")
+        ids = [
+            n["id"] for n in workflow["nodes"] if n["type"] in (*path_types, "KSamplerAdvanced") and n["pos"][1] < 300
+        ]
+        drawn = page.js(
+            """ids => {
+                app.canvas.draw(true, true);
+                const nodes = ids.map((id) => app.canvas.graph.getNodeById(id));
+                const corners = nodes.flatMap((n) => [
+                  app.canvas.ds.convertOffsetToCanvas([n.pos[0], n.pos[1] - LiteGraph.NODE_TITLE_HEIGHT]),
+                  app.canvas.ds.convertOffsetToCanvas([n.pos[0] + n.size[0], n.pos[1] + n.size[1]]),
+                ]);
+                const xs = corners.map((c) => c[0]), ys = corners.map((c) => c[1]);
+                return { url: app.canvas.canvas.toDataURL("image/png"),
+                         box: [Math.min(...xs) - 12, Math.min(...ys) - 12, Math.max(...xs) + 12, Math.max(...ys) + 12] };
+            }""",
+            ids,
+        )
+        image = Image.open(io.BytesIO(base64.b64decode(drawn["url"].split(",", 1)[1]))).convert("RGB")
+        left, top, right, bottom = drawn["box"]
+        image = image.crop((max(0, left), max(0, top), min(image.width, right), min(image.height, bottom)))
+        image.thumbnail(THUMBNAIL_SIZE)
+        canvas = Image.new("RGB", THUMBNAIL_SIZE, (32, 32, 32))
+        canvas.paste(image, ((THUMBNAIL_SIZE[0] - image.width) // 2, (THUMBNAIL_SIZE[1] - image.height) // 2))
+        canvas.save(path.with_suffix(".jpg"), quality=85, optimize=True)

@@ -270,3 +270,13 @@ def test_decay_workflows_ship_at_3x_4x_with_the_paper_settings(name, frames):
     assert length == frames
     (decay,) = [node for node in workflow["nodes"] if node["type"] == "RIFLExAttentionDecay"]
     assert decay["widgets_values"] == [0.9, 0.0, 0.6, 0, "auto"]  # UltraViCo's alpha and beta, window and anchor auto
+
+
+@pytest.mark.parametrize("name", WORKFLOW_IDS)
+def test_each_template_has_a_thumbnail(name):
+    """ComfyUI's template browser shows /api/workflow_templates/<pack>/<name>.jpg for a custom node's
+    template; without it the card is blank. Written by tests/browser (RIFLEX_WRITE_THUMBNAILS=1)."""
+    thumbnail = WORKFLOWS / f"{name}.jpg"
+    assert thumbnail.is_file(), f"no thumbnail {thumbnail.name}: run RIFLEX_WRITE_THUMBNAILS=1 pytest tests/browser"
+    data = thumbnail.read_bytes()
+    assert data[:3] == b"\xff\xd8\xff" and len(data) < 100_000  # a JPEG, small
