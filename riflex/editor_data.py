@@ -38,8 +38,8 @@ LENGTH_JS = Path(__file__).resolve().parents[1] / "js" / "length_zones.js"
 DECAY_FAMILY_KEYS = ("wan21", "wan22_5b", "wan_s2v", "wan_humo", "wan_animate", "hunyuan_video", "hunyuan_video_15")
 # the longest video (in latent frames) the editor asks "does this family have harmonic bands" for
 BAND_SEARCH_FRAMES = 4096
-# UltraViCo's reference shows up to 4x the training length
-REFERENCE_LIMIT = 4
+# UltraViCo's reference shows up to 4x the training length (riflex/length_zones.py)
+REFERENCE_LIMIT = int(DECAY_FACTOR)
 
 
 def decay_families() -> dict[str, dict]:
