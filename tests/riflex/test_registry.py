@@ -33,4 +33,4 @@ def test_comfy_node_validate_passes():
         timeout=300,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "validation checks passed" in result.stdout
+    assert "validation checks passed" in result.stdout + result.stderr
