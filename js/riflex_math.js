@@ -411,7 +411,8 @@ export function preview(family, pixelFrames, method, settings = {}) {
   const periods = `period ${periodOf(plan.freqsBefore)} -> ${periodOf(plan.freqsAfter)}`;
 
   if (!plan.changed.length && testLen <= trainLen)
-    return result(false, `no change: ${pixelFrames} frames are within the training length (${trainPixels})`);
+    // as the node: nothing to warn about when nothing changes within the training length
+    return { level: "ok", text: `no change: ${pixelFrames} frames are within the training length (${trainPixels})`, plan };
   if (method === "riflex") {
     if (!plan.changed.length && !kRepeats(plan))
       return result(
