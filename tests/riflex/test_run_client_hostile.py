@@ -376,7 +376,7 @@ def test_odd_outputs_are_skipped_not_a_traceback(fake, workflow_file, outputs):
         ('{"1": 5}', "node 1 is a int; expected an object with class_type and inputs"),
         ('{"1": {"inputs": {}}}', "node 1 has no class_type"),
         ('{"1": {"class_type": "X", "inputs": "a"}}', "node 1: inputs is a str; expected an object"),
-        ('{"nodes": [], "links": []}', "is a UI-format workflow; export it with Workflow > Export (API)"),
+        ('{"nodes": [], "links": []}', "is a UI-format workflow; `run` takes the API format"),
         ("[" * 100_000 + "]" * 100_000, "is nested too deeply"),
         ('{"1": {"class_type": "X", "inputs": {"a": ' + "[" * 70 + "]" * 70 + "}}}", "nested more than 64 levels"),
         ("{not json", "is not JSON"),
