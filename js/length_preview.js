@@ -2,7 +2,8 @@
 // feeds the sampler downstream, else typed into "preview frames"), what the chosen settings will
 // do, computed with the same formulas as riflex/ (riflex_math.js), e.g.
 //   81 -> 241 frames (61 latent), s = 2.90, k = 6: period 51.0 -> 67.8 latent frames, no repetition
-// in a warning colour when the video will still loop back or s > 3. The model family is guessed
+// in a warning colour when the video will still loop back, k turns within training or the video is
+// past 2x the training length (js/length_zones.js, from riflex/). The model family is guessed
 // from the upstream loader's file name, or chosen in "preview family". The three preview widgets
 // are never saved in the workflow nor sent to the server.
 import { app } from "../../scripts/app.js";

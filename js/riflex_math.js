@@ -4,13 +4,27 @@
 // implementations are checked against (tests/js here, tests/riflex/test_preview_golden.py there).
 
 // The data (families, defaults, which inputs each method reads) is generated from riflex/ into
-// rope_preview_data.js (`python -m riflex export-editor-data`); only the formulas are ported here.
-import { COMMON_INPUTS, DEFAULTS, FAMILIES, METHOD_INPUTS, TRAINING_FREE_LIMIT } from "./rope_preview_data.js";
+// rope_preview_data.js and length_zones.js (`python -m riflex export-editor-data`); only the
+// formulas are ported here.
+import { LENGTH_ZONES } from "./length_zones.js";
+import { COMMON_INPUTS, DEFAULTS, FAMILIES, METHOD_INPUTS } from "./rope_preview_data.js";
 
-export { COMMON_INPUTS, DEFAULTS, FAMILIES, METHOD_INPUTS, TRAINING_FREE_LIMIT };
+export { COMMON_INPUTS, DEFAULTS, FAMILIES, METHOD_INPUTS };
 
 // Every input some method uses and another does not: the ones the editor may hide.
 export const METHOD_SPECIFIC_INPUTS = [...new Set(Object.values(METHOD_INPUTS).flat())];
+
+// Paper Sec. 5: training-free extrapolation holds to 2x; riflex/length_zones.py, generated into
+// js/length_zones.js, so the colour and the words are the node's.
+export const TRAINING_FREE_LIMIT = LENGTH_ZONES.trainingFreeFactor;
+
+/** The warning the node's line ends with past 2x ('' up to 2x): riflex/length_zones.py length_note. */
+export function lengthNote(testLen, trainLen) {
+  const ratio = testLen / trainLen;
+  if (ratio <= LENGTH_ZONES.trainingFreeFactor) return "";
+  const note = LENGTH_ZONES.notes[ratio <= LENGTH_ZONES.decayFactor ? "past_2x" : "past_4x"];
+  return note.replace("{ratio}", ratio.toFixed(2));
+}
 
 // Model file names -> family, most specific first. Only a guess for the preview: the node itself
 // resolves the family from the loaded model, and the preview says which file it guessed from.
@@ -207,7 +221,8 @@ const fixed = (value, digits) => value.toFixed(digits);
 /**
  * What the node will do for a video of `pixelFrames` frames of `family`, in one line, and how
  * worried to be: level "ok", "warn" (the intrinsic component k still completes a period within
- * the video, so it will loop back, or s > 3, where the paper says training-free quality drops)
+ * the video, so it will loop back; a k that turns within training; or a video past 2x the training
+ * length, where the paper says training-free quality drops: riflex/length_zones.py)
  * or "error" (the node would refuse these settings). The verdict is about k, as in
  * `python -m riflex inspect`: faster components turn within the training length already.
  */
@@ -229,10 +244,16 @@ export function preview(family, pixelFrames, method, settings = {}) {
   const positions = patched ? "time positions" : "latent";
   const unit = patched ? `time positions (${family.temporalPatch} latent frames each)` : "latent frames";
   const head = `${trainPixels} -> ${pixelFrames} frames (${testLen} ${positions}), s = ${fixed(s, 2)}`;
-  const beyond = s > TRAINING_FREE_LIMIT;
-  const quality = beyond ? ` (s = ${fixed(s, 1)} > ${TRAINING_FREE_LIMIT}: beyond what works without fine-tuning)` : "";
-  const result = (repeats, text) => ({ level: repeats || beyond ? "warn" : "ok", text: text + quality, plan });
   const periodOf = (freqs) => fixed(period(freqs[k - 1]), 1);
+  // as AxisPlan.summary: a k that turns within training, then the length past 2x
+  const kTurnsInTraining = (trainLen * plan.freqsBefore[k - 1]) / (2 * Math.PI);
+  const kWarning =
+    ["riflex", "loop"].includes(method) && plan.repeatsInTraining.includes(k)
+      ? `; warning: component k = ${k} (period ${periodOf(plan.freqsBefore)}) turns ${fixed(kTurnsInTraining, 1)} ` +
+        `times within training (${trainLen}): not a RoPE loop-back component; use k = 0`
+      : "";
+  const quality = kWarning + lengthNote(testLen, trainLen);
+  const result = (repeats, text) => ({ level: repeats || quality ? "warn" : "ok", text: text + quality, plan });
   const kRepeats = (someplan) => someplan.repeatsAfter.includes(k);
   const verdict = (someplan) =>
     kRepeats(someplan)
@@ -241,7 +262,8 @@ export function preview(family, pixelFrames, method, settings = {}) {
   const periods = `period ${periodOf(plan.freqsBefore)} -> ${periodOf(plan.freqsAfter)}`;
 
   if (!plan.changed.length && testLen <= trainLen)
-    return result(false, `no change: ${pixelFrames} frames are within the training length (${trainPixels})`);
+    // as the node: nothing to warn about when nothing changes within the training length
+    return { level: "ok", text: `no change: ${pixelFrames} frames are within the training length (${trainPixels})`, plan };
   if (method === "riflex") {
     if (!plan.changed.length && !kRepeats(plan))
       return result(

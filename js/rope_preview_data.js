@@ -44,9 +44,6 @@ export const DEFAULTS = {
   "tasr_switch": 0.5
 };
 
-// Paper Sec. 5: training-free extrapolation holds to about 2x, 3x needs fine-tuning.
-export const TRAINING_FREE_LIMIT = 3;
-
 // The fields of riflex/families.py the preview needs; LTX (time frequencies not theta's) has none.
 export const FAMILIES = {
   "wan21": {

@@ -23,7 +23,7 @@ import comfy.patcher_extension as patcher_extension
 from comfy.utils import get_attr
 
 from ..riflex.methods import MethodParams
-from ..riflex.plan import AXES, TRAINING_FREE_LIMIT, AxisPlan, plan_spatial, plan_temporal, schedule_fraction
+from ..riflex.plan import AXES, AxisPlan, plan_spatial, plan_temporal, schedule_fraction
 from ..riflex.rope_state import PlannedRope
 from .compat import send_progress_text
 from .resolve_model import ResolvedModel
@@ -134,7 +134,10 @@ def install(model, resolved: ResolvedModel, settings: PatchSettings, node_id: st
             state.reported_keys.add(key)
             plans = plans_for(*key)
             text = plans_report(plans, resolved.family.key) + state.note
-            (log.warning if max(p.s for p in plans if p is not None) > TRAINING_FREE_LIMIT else log.info)("%s", text)
+            # a warning past 2x the training length or for a k that turns within training
+            # (riflex/length_zones.py, AxisPlan.k_warning): the same cases the line itself flags
+            worried = any(p is not None and (p.k_warning() or p.warns_on_length) for p in plans)
+            (log.warning if worried else log.info)("%s", text)
             send_progress_text(text, state.node_id)
         # the replacement installed on the model this call runs on (a deep clone on another
         # device has its own), keyed for this thread only: calls in other threads never see it

@@ -39,7 +39,8 @@ class RIFLExRoPE(io.ComfyNode):
             display_name="RIFLEx RoPE",
             category="advanced/model_patches/RIFLEx",
             description=(
-                "Lets a video model generate clips longer than it was trained for (about 2x, training-free) "
+                "Lets a video model generate clips longer than it was trained for (up to 2x training-free; past 2x "
+                "the report warns and RIFLEx Attention Decay helps) "
                 "without looping back to the start. Put it between the model loader and the sampler; the video "
                 f"length is read from the latent at sampling time. Supported: {supported_families_text()}."
             ),

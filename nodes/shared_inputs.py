@@ -31,7 +31,8 @@ K_TOOLTIP = (
 )
 S_TOOLTIP = (
     "How many times longer than training the video is. 0 = measured from the latent at "
-    "sampling time (recommended). Training-free quality holds up to about 2x; 3x needs fine-tuning."
+    "sampling time (recommended). Training-free up to 2x; past 2x quality drops without fine-tuning "
+    "or RIFLEx Attention Decay (the node warns)."
 )
 TRAIN_LEN_TOOLTIP = (
     "Training length in latent frames. 0 = the model's own (Wan 2.1: 21 = 81 frames, "

@@ -1,6 +1,9 @@
-"""`python -m riflex inspect`: what a method does to a model's temporal RoPE, no ComfyUI needed.
-`python -m riflex check-video`: does a generated video loop back, slow down or stand still.
-`python -m riflex export-api`: the API-format twin of every UI workflow in workflows/."""
+"""`python -m riflex` (or `riflex`, the console script `pip install -e .` installs): inspect shows
+what a method does to a model's temporal RoPE (needs torch, no ComfyUI); check-video tells whether
+a generated video loops back, slows down or stands still (needs torch, numpy, av); run submits an
+API-format workflow to a running ComfyUI (standard library only); export-api writes the
+API-format twin of every UI workflow in workflows/; export-editor-data writes the editor's data
+files from riflex/."""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ import argparse
 import json
 import math
 import sys
+from pathlib import Path
 
 # torch-free imports only: `run` must start without torch; the others import what they need
 from .defaults import DEFAULT_SAFETY_FACTOR, DEFAULT_YARN_ALPHA, DEFAULT_YARN_BETA, METHOD_NAMES
@@ -182,6 +186,13 @@ def _run_inspect(args: argparse.Namespace) -> int:
         spec = RopeSpec(args.theta, (args.dim,), args.train_len, temporal_compression=args.temporal_compression)
         default_k = 0
     test_len = spec.positions_from_pixel_frames(args.frames) if args.frames is not None else args.test_len
+    if args.frames is not None and spec.pixel_frames_from_positions(test_len) != args.frames:
+        # the VAE makes whole latent frames: a length between two is what the latent node rounds to
+        print(
+            f"RIFLEx: --frames {args.frames} is not a length the model makes; its latent holds {test_len} "
+            f"{spec.time_unit}, {spec.pixel_frames_from_positions(test_len)} frames once decoded (shown below)",
+            file=sys.stderr,
+        )
     plan = plan_temporal(
         spec,
         args.method,
@@ -241,8 +252,16 @@ def _frames_value(text: str, what: str) -> int:
 def _run_workflow(args: argparse.Namespace) -> int:
     import math
 
-    from .run_client import ComfyError, apply_overrides, check_workflow, parse_server, run_prompt, terminal_safe
-    from .workflow_api import WorkflowError, read_json
+    from .headless.hints import model_hints
+    from .headless.run_client import (
+        ComfyError,
+        apply_overrides,
+        check_workflow,
+        parse_server,
+        run_prompt,
+        terminal_safe,
+    )
+    from .headless.workflow_api import WorkflowError, read_json
 
     try:
         if not (math.isfinite(args.timeout) and args.timeout > 0):
@@ -255,6 +274,7 @@ def _run_workflow(args: argparse.Namespace) -> int:
         except WorkflowError as error:
             raise ComfyError(f"{error} (cannot read the workflow)", 2) from None
         workflow = check_workflow(workflow, terminal_safe(args.workflow, 200))
+        models = model_hints(args.workflow)  # a shipped API workflow: where each model goes
         runs = [(None, args.set, args.frames, args.method)]
         if args.sweep:
             key, sep, values = args.sweep.partition("=")
@@ -281,7 +301,7 @@ def _run_workflow(args: argparse.Namespace) -> int:
         for label, prompt in prompts:
             if label is not None:
                 print(f"{terminal_safe(args.sweep.partition('=')[0], 80)} = {terminal_safe(label, 80)}:")
-            for line in run_prompt(server, prompt, timeout=args.timeout):
+            for line in run_prompt(server, prompt, timeout=args.timeout, models=models):
                 print(f"  {line}")
     except ComfyError as error:
         print(error, file=sys.stderr)
@@ -293,7 +313,9 @@ def _export_api_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "export-api", help="write the API-format twin of every UI workflow (workflows/ -> workflows/api/)"
     )
-    p.add_argument("ui_dir", nargs="?", default="workflows", help="folder of UI-format workflows (default %(default)s)")
+    p.add_argument(
+        "ui_dir", nargs="?", default=None, help="folder of UI-format workflows (default: this pack's workflows/)"
+    )
     p.add_argument("--out", help="folder for the API files (default UI_DIR/api)")
     p.add_argument("--node-inputs", help="widget-order snapshot (default UI_DIR/schema/node_inputs.json)")
     p.add_argument(
@@ -309,7 +331,8 @@ def _export_api_parser(sub: argparse._SubParsersAction) -> None:
 def _run_export_api(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from .workflow_api import (
+    from .headless.workflow_api import (
+        PACK_WORKFLOWS,
         WorkflowError,
         capture_node_inputs,
         check_output_dir,
@@ -321,7 +344,8 @@ def _run_export_api(args: argparse.Namespace) -> int:
         write_file,
     )
 
-    ui_dir = Path(args.ui_dir)
+    # the pack's own folder by default, wherever the command runs (ComfyUI's folder, a shell's home)
+    ui_dir = Path(args.ui_dir) if args.ui_dir is not None else PACK_WORKFLOWS
     api_dir = Path(args.out) if args.out else ui_dir / "api"
     snapshot = Path(args.node_inputs) if args.node_inputs else ui_dir / "schema" / "node_inputs.json"
     try:
@@ -345,6 +369,8 @@ def _run_export_api(args: argparse.Namespace) -> int:
                 print(f"out of date: {path}", file=sys.stderr)
             for path in stale:
                 print(f"no UI workflow for: {path}", file=sys.stderr)
+            if not differing and not stale:
+                print(f"up to date: {len(files)} API workflows in {api_dir}")
             return 1 if differing or stale else 0
         for path in differing:  # all refusals before the first write: never half an export
             check_replaceable(path)
@@ -364,9 +390,9 @@ def _run_export_api(args: argparse.Namespace) -> int:
 def _export_editor_data_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "export-editor-data",
-        help="write js/rope_preview_data.js and js/decay_families.js, the numbers of the editor's previews",
+        help="write js/rope_preview_data.js, js/length_zones.js and js/decay_families.js, the numbers of the editor's previews",
     )
-    p.add_argument("--check", action="store_true", help="write nothing; exit 1 when the file is missing or differs")
+    p.add_argument("--check", action="store_true", help="write nothing; exit 1 when a file is missing or differs")
     p.set_defaults(run=_run_export_editor_data)
 
 
@@ -378,6 +404,8 @@ def _run_export_editor_data(args: argparse.Namespace) -> int:
     if args.check:
         for path in stale:
             print(f"out of date: {path}", file=sys.stderr)
+        if not stale:
+            print("editor data up to date")
         return 1 if stale else 0
     for path in stale:
         path.write_text(files[path], encoding="utf-8")
@@ -385,8 +413,37 @@ def _run_export_editor_data(args: argparse.Namespace) -> int:
     return 0
 
 
+# what each command imports beyond the standard library (run and export-api: nothing); ComfyUI's
+# own Python has all of it
+NEEDS = {"inspect": ("torch",), "check-video": ("torch", "numpy", "av")}
+
+
+def _missing_message(command: str, error: ModuleNotFoundError) -> str | None:
+    """A `RIFLEx:` message for a command started without what it needs, or None (a bug: re-raise)."""
+    import importlib.util
+
+    needs = NEEDS.get(command, ())
+    if error.name not in needs:
+        return None
+
+    def lacks(name: str) -> bool:
+        try:
+            return importlib.util.find_spec(name) is None
+        except ValueError:  # in sys.modules as None: import blocked
+            return True
+
+    missing = [name for name in needs if lacks(name)] or [error.name]
+    extra = " (or `pip install -e .[video]` in the pack's folder)" if command == "check-video" else ""
+    return (
+        f"RIFLEx: `{command}` needs {', '.join(needs)}; this Python ({sys.executable}) lacks {', '.join(missing)}: "
+        f"run it with ComfyUI's Python, which has them, or `pip install {' '.join(missing)}`{extra}"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m riflex", description=__doc__)
+    # the console script (`riflex`, from `pip install -e .`) or `python -m riflex`
+    prog = "riflex" if Path(sys.argv[0]).name == "riflex" else "python -m riflex"
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     _inspect_parser(sub)
     _check_video_parser(sub)
@@ -396,6 +453,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.run(args)
+    except ModuleNotFoundError as error:
+        message = _missing_message(args.command, error)
+        if message is None:
+            raise
+        print(message, file=sys.stderr)
+        return 2
     except RIFLExError as error:  # bad input, said in one line; any other error is a bug: traceback
         print(error, file=sys.stderr)
         return 2

@@ -24,6 +24,7 @@ import torch
 
 from .errors import RIFLExError
 from .frequencies import periods
+from .length_zones import DECAY_FACTOR
 from .spec import RopeSpec
 
 __all__ = [
@@ -189,7 +190,8 @@ class DecayPlan:
             else "no harmonic bands"
         )
         anchor = f"first frame anchored to {self.train_len}" if self.anchor else "first frame not anchored"
-        warn = f" (s = {s:.1f} > 4: beyond what the reference shows)" if s > 4 + 1e-9 else ""
+        # past DECAY_FACTOR (4x, riflex/length_zones.py): beyond what UltraViCo's reference shows
+        warn = f" (s = {s:.1f} > {DECAY_FACTOR:g}: beyond what the reference shows)" if s > DECAY_FACTOR + 1e-9 else ""
         return (
             f"{head}, s = {s:.2f}: window +/-{self.window:g} {self.time_unit}, alpha {self.alpha:g} beyond; {bands}; "
             f"{anchor}{warn}"

@@ -65,14 +65,28 @@ def repeating_components(axis_freqs: torch.Tensor, test_len: int) -> list[int]:
 check_non_repetition = repeating_components
 
 
-def identify_k(theta: float, dim: int, first_repeat_frame: float, axis_freqs: torch.Tensor | None = None) -> int:
+def identify_k(
+    theta: float,
+    dim: int,
+    first_repeat_frame: float,
+    axis_freqs: torch.Tensor | None = None,
+    train_len: int | None = None,
+) -> int:
     """The intrinsic component (1-indexed): the one whose period is closest to the frame N
     where the video was seen to return to its start (paper Sec. 3.2, k = argmin_j |N_j - N|).
-    axis_freqs: the time axis' own frequencies where they are not theta^(-2(j-1)/d) (LTX)."""
+    axis_freqs: the time axis' own frequencies where they are not theta^(-2(j-1)/d) (LTX).
+    train_len: the training length in the same positions; then only components that do not
+    complete a turn within it are candidates (r_train < 1: the paper's intrinsic frequency is the
+    one whose period first exceeds the training length; a faster one the model saw repeat)."""
     if not first_repeat_frame > 0:
         raise RIFLExError(
             f"RIFLEx: first_repeat_frame must be a positive number of latent frames, got {first_repeat_frame}"
         )
     freqs = axis_frequencies(theta, dim) if axis_freqs is None else axis_freqs
     distances = (periods(freqs) - float(first_repeat_frame)).abs()
+    if train_len is not None:
+        seen = repeating_components(freqs, train_len)
+        if len(seen) == freqs.numel():
+            raise RIFLExError(f"RIFLEx: every component turns within the training length {train_len}; no k to suggest")
+        distances[[j - 1 for j in seen]] = math.inf
     return int(torch.argmin(distances).item()) + 1

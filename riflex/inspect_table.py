@@ -6,7 +6,18 @@ import math
 from typing import Any
 
 from .frequencies import periods
+from .length_zones import length_zone
 from .plan import AxisPlan
+
+# what each length zone (riflex/length_zones.py) means, for Inspect's last lines
+ZONE_TEXT = {
+    "within_training": "within the training length: nothing to do",
+    "nothing_needed": "up to 2x, and component k stays within one turn: RIFLEx changes nothing, none is needed",
+    "training_free": "up to 2x: RIFLEx acts, where the paper shows it training-free",
+    "past_2x": "past 2x: RIFLEx stops the loop-back, but quality drops without fine-tuning or RIFLEx Attention "
+    "Decay (made for 3-4x)",
+    "past_4x": "past 4x: beyond what RIFLEx or attention decay has shown",
+}
 
 __all__ = ["plan_to_dict", "plan_to_text"]
 
@@ -32,6 +43,9 @@ def plan_to_dict(plan: AxisPlan) -> dict[str, Any]:
         "repeats_in_training": plan.repeats_in_training,
         "new_repeats": plan.new_repeats_after,
         "summary": plan.summary(),
+        "length_zone": length_zone(plan.test_len, spec.train_len, plan.changed),
+        "k_turns_in_training": plan.k_turns_in_training,
+        "k_warning": plan.k_warning().removeprefix("; "),
     }
 
 
@@ -48,8 +62,10 @@ def plan_to_text(plan: AxisPlan) -> str:
         period, new_period = 2 * math.pi / before, 2 * math.pi / after
         if j == plan.k:
             verdict = "INTRINSIC k: completes a period, loop-back" if j in repeats else "intrinsic k: within one period"
+        elif j in new_repeats and j < plan.k:
+            verdict = "completes a period not completed in training (faster than k: see below)"
         elif j in new_repeats:
-            verdict = "completes a period not completed in training"
+            verdict = "COMPLETES A PERIOD, slower than k: possible loop-back"
         elif j in repeats:
             verdict = "repeats, as it did in training"
         else:
@@ -60,13 +76,29 @@ def plan_to_text(plan: AxisPlan) -> str:
             f"{after:>11.6f} {new_period:>10.2f}  {'yes' if j in data['changed'] else 'no ':<7}  {verdict}"
         )
     k_repeats = plan.k in repeats
-    lines.append(
-        f"verdict: intrinsic component k = {plan.k} "
-        + (
-            "completes a full period within the video: expect it to loop back"
-            if k_repeats
-            else "stays within one period: no loop-back expected"
+    slower = [j for j in new_repeats if j > plan.k]
+    if k_repeats:
+        verdict = "completes a full period within the video: expect it to loop back"
+    elif slower:
+        verdict = f"stays within one period, but slower components {slower} do not: a loop-back is possible"
+    else:
+        verdict = "stays within one period: no loop-back expected"
+    lines.append(f"verdict: intrinsic component k = {plan.k} {verdict}")
+    faster = [j for j in new_repeats if j < plan.k]
+    if faster:
+        # Wan at 161 frames: components 4 and 5 turn within the video, yet Wan is seen not to loop
+        # before k = 6's first turn (about 201 frames); the paper ties the loop-back to k alone
+        lines.append(
+            f"components {faster} turn within the video but not within training: not a loop-back; they are faster "
+            "than k, and the loop-back comes from k (paper Sec. 3.2; Wan turns its 4 and 5 at 161 frames without looping)"
         )
-    )
+    if slower:
+        lines.append(
+            f"components {slower} are slower than k and complete a period the model never saw: a possible loop-back "
+            "at their period; shorten the video or check it with the Repetition Check node"
+        )
+    if data["k_warning"]:
+        lines.append(data["k_warning"])
+    lines.append(f"length: {plan.test_len / train_len:.2f}x the training length, {ZONE_TEXT[data['length_zone']]}")
     lines.append(data["summary"])
     return "\n".join(lines)

@@ -14,6 +14,7 @@ import torch
 
 from .errors import RIFLExError
 from .frequencies import periods, repeating_components
+from .length_zones import length_note
 from .methods import METHODS, MethodParams, validate_params
 from .spec import RopeSpec
 
@@ -31,8 +32,6 @@ __all__ = [
 # which RoPE axes a method changes (the "vision" variants of the paper = all three)
 AXES = {"temporal": (0,), "spatial": (1, 2), "temporal+spatial": (0, 1, 2)}
 AXIS_NAMES = ("t", "h", "w")
-# paper Sec. 5: training-free extrapolation holds to about 2x; 3x needs fine-tuning
-TRAINING_FREE_LIMIT = 3
 # every parameter at its default: k and s auto (the family's k, the measured factor)
 AUTO = MethodParams()
 
@@ -118,12 +117,46 @@ class AxisPlan:
         seen = set(self.repeats_in_training)
         return [j for j in self.repeats_after if j not in seen]
 
+    @property
+    def warns_on_length(self) -> bool:
+        """Whether the video is past the training-free 2x (the report line then says so)."""
+        return bool(self._quality_note())
+
+    def length_note(self) -> str:
+        """The length warning this plan's summary ends with ('' up to 2x)."""
+        return self._quality_note()
+
     def _quality_note(self) -> str:
-        limit = TRAINING_FREE_LIMIT
-        return f" (s = {self.s:.1f} > {limit}: beyond what works without fine-tuning)" if self.s > limit else ""
+        # the video's length against the training length (riflex/length_zones.py): past 2x the
+        # paper's training-free claim no longer holds, whatever the method does
+        return length_note(self.test_len, self.spec.train_len) if self.axis == 0 else ""
+
+    @property
+    def k_turns_in_training(self) -> float:
+        """How many turns component k makes within the training length (r_train); >= 1 means
+        k is not the intrinsic component: a loop that starts within training is content."""
+        return self.spec.train_len * float(self.freqs_before[self.k - 1]) / (2 * math.pi)
+
+    def k_warning(self) -> str:
+        """'' or why k is a poor choice: it completes a turn within the training length, so the
+        model saw it repeat and slowing it changes what it learned (paper Sec. 3.2: the intrinsic
+        component is the first whose period exceeds the training length)."""
+        if self.axis != 0 or self.method not in ("riflex", "loop") or k_is_intrinsic_candidate(self):
+            return ""
+        period = 2 * math.pi / float(self.freqs_before[self.k - 1])
+        return (
+            f"; warning: component k = {self.k} (period {period:.1f}) turns {self.k_turns_in_training:.1f} times within "
+            f"training ({self.spec.train_len}): not a RoPE loop-back component; use k = 0"
+        )
 
     def summary(self, family: str = "") -> str:
         """One line a user reads on the node and in the log."""
+        line = self._summary_head(family)
+        if self.axis == 0 and (self.changed or self.test_len > self.spec.train_len):
+            line += self.k_warning() + self._quality_note()
+        return line
+
+    def _summary_head(self, family: str) -> str:
         spec, k = self.spec, self.k
         if self.axis == 0:
             unit = "latent frames" if spec.temporal_patch == 1 else "time positions"
@@ -157,20 +190,23 @@ class AxisPlan:
             return (
                 f"{head}, k = {k}: theta_k {before:.5f} -> {after:.5f}, "
                 f"period {2 * math.pi / before:.1f} -> {2 * math.pi / after:.1f} {spec.time_unit}"
-                + self._quality_note()
             )
         if not self.changed:
             return f"{head}: no change"
         new_repeats = self.new_repeats_after
-        return (
-            f"{head}: {len(self.changed_components)} of {self.freqs_before.numel()} components changed"
-            + (f", components {new_repeats} complete a period never completed in training" if new_repeats else "")
-            + self._quality_note()
+        return f"{head}: {len(self.changed_components)} of {self.freqs_before.numel()} components changed" + (
+            f", components {new_repeats} complete a period never completed in training" if new_repeats else ""
         )
 
 
 # its name from when only the time axis was planned (riflex.TemporalPlan)
 TemporalPlan = AxisPlan
+
+
+def k_is_intrinsic_candidate(plan: AxisPlan) -> bool:
+    """Whether the plan's k could be the intrinsic component: it does not complete a turn within
+    the training length (r_train < 1), counted as repeating_components counts the video."""
+    return plan.k not in plan.repeats_in_training
 
 
 def plan_temporal(

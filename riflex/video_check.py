@@ -20,6 +20,7 @@ import numpy as np
 
 from .errors import RIFLExError
 from .frequencies import axis_frequencies, identify_k
+from .spec import positions_from_pixel_frames
 
 __all__ = [
     "MATCH_RATIO",
@@ -246,8 +247,27 @@ def check_thumbnails(
             f"loops back: from pixel frame {first_repeat} (latent {first_latent}) it replays its start "
             f"(score {repetition_score:.2f})"
         )
-        if theta is not None and dim is not None:
-            suggested_k = identify_k(theta, dim, first_latent / temporal_patch, axis_freqs=axis_freqs)
+        train_len = (
+            None
+            if train_frames is None
+            else positions_from_pixel_frames(train_frames, temporal_compression, temporal_patch)
+        )
+        if (
+            theta is not None
+            and dim is not None
+            and train_len is not None
+            and first_latent / temporal_patch < train_len
+        ):
+            # a loop that starts within the training length is the content's own repetition: the
+            # RoPE's loop-back only comes past it (paper Sec. 3.2), so no component is blamed
+            parts.append(
+                f"the repeat starts within the training length ({train_frames} frames): too early to be the RoPE's "
+                "loop-back, so no k is suggested (the content itself repeats)"
+            )
+        elif theta is not None and dim is not None:
+            suggested_k = identify_k(
+                theta, dim, first_latent / temporal_patch, axis_freqs=axis_freqs, train_len=train_len
+            )
             parts.append(f"its intrinsic RoPE component is k = {suggested_k}")
     elif count < MIN_GAP_FRAMES + MIN_SEGMENT_FRAMES:
         parts.append(f"too short to look for a loop-back ({count} frames, needs {MIN_GAP_FRAMES + MIN_SEGMENT_FRAMES})")

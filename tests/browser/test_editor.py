@@ -7,23 +7,29 @@ text it reported. Screenshots: tests/_artifacts/browser/comfyui-<version>/."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import time
 from pathlib import Path
 
 import pytest
-from comfy_host import REPO
+from comfy_host import REPO, find_comfyui_installs
 
 GOLDEN = json.loads((REPO / "tests" / "golden" / "preview_cases.json").read_text())
 METHOD_INPUTS: dict[str, list[str]] = GOLDEN["method_inputs"]
 COMMON_INPUTS: list[str] = GOLDEN["common_inputs"]
 PREVIEW_WIDGETS = {"riflex_preview_frames", "riflex_preview_family", "riflex_preview"}
 HELPERS = (Path(__file__).with_name("page_helpers.js")).read_text()
-WAN_241 = "81 -> 241 frames (61 latent), s = 2.90, k = 6: period 51.0 -> 67.8 latent frames, no repetition"
+# 2.9x Wan's 81 frames: no repetition, and past the 2x RIFLEx holds training-free (amber)
+WAN_241 = (
+    "81 -> 241 frames (61 latent), s = 2.90, k = 6: period 51.0 -> 67.8 latent frames, no repetition; "
+    "2.90x the training length: past 2x, quality drops without fine-tuning or RIFLEx Attention Decay (made for 3-4x)"
+)
 # what the node reports for it after sampling (nodes/patch.py through riflex AxisPlan.summary)
 APPLIED_241 = (
     "RIFLEx riflex on wan21: 61 latent frames (241 px), train 21, s = 2.90, k = 6: "
-    "theta_k 0.12328 -> 0.09270, period 51.0 -> 67.8 latent frames"
+    "theta_k 0.12328 -> 0.09270, period 51.0 -> 67.8 latent frames; 2.90x the training length: past 2x, quality "
+    "drops without fine-tuning or RIFLEx Attention Decay (made for 3-4x)"
 )
 WARN_COLOUR = "rgb(240, 180, 41)"
 
@@ -128,7 +134,7 @@ def test_preview_reads_the_latent_length_and_warns(page):
         what=f"preview {page.js('id => riflexTest.preview(id)', rope)}",
     )
     shown = page.js("id => riflexTest.preview(id)", rope)
-    assert shown["level"] == "ok" and shown["whole"]
+    assert shown["level"] == "warn" and shown["whole"] and shown["colour"] == WARN_COLOUR
     assert "riflex_tiny_wan21.safetensors" in shown["source"] and f"#{latent}" in shown["source"]
     # the typed-length widget is only offered when no latent node is found
     assert not next(w for w in page.js("id => riflexTest.widgets(id)", rope) if w["name"] == "riflex_preview_frames")[
@@ -149,8 +155,11 @@ def test_preview_reads_the_latent_length_and_warns(page):
     # s = 2.5 is shorter than the 241-frame video: component k still turns past a full period
     page.js("([id, v]) => riflexTest.setWidget(id, 'length', v)", [latent, 241])
     page.js("([id, v]) => riflexTest.setWidget(id, 's', v)", [rope, 2.5])
-    warned = wait_for(
-        lambda: (p := page.js("id => riflexTest.preview(id)", rope))["level"] == "warn" and p, what="warning"
+    warned = wait_for(  # 241 frames is amber already (past 2x): wait for the line of s = 2.5
+        lambda: (
+            (p := page.js("id => riflexTest.preview(id)", rope))["level"] == "warn" and "s = 2.50" in p["text"] and p
+        ),
+        what="warning",
     )
     assert (
         "s = 2.50, k = 6: period 51.0 -> 58.3 latent frames, component k = 6 (period 58.3) completes a period"
@@ -163,9 +172,12 @@ def test_preview_reads_the_latent_length_and_warns(page):
         lambda: (p := page.js("id => riflexTest.preview(id)", rope))["text"].startswith("81 -> 321") and p,
         what="321 frames",
     )
-    assert beyond["text"].endswith("no repetition (s = 3.9 > 3: beyond what works without fine-tuning)")
+    assert beyond["text"].endswith(
+        "no repetition; 3.86x the training length: past 2x, quality drops without fine-tuning or RIFLEx Attention "
+        "Decay (made for 3-4x)"
+    )
     assert beyond["level"] == "warn" and beyond["colour"] == WARN_COLOUR
-    page.screenshot("03_preview_warning_s_over_3")
+    page.screenshot("03_preview_warning_past_2x")
 
     # no latent node downstream: the length typed in the preview widget
     page.js("([id, v]) => riflexTest.setWidget(id, 'riflex_preview_frames', v)", [rope, 257])
@@ -381,3 +393,80 @@ def test_a_huge_model_name_does_not_stall_the_editor(page):
     )
     assert worst_gap_ms < 500, f"the page stalled for {worst_gap_ms:.0f} ms"
     page.js("([id, v]) => riflexTest.setWidget(id, 'unet_name', v)", [loader, "riflex_tiny_wan21.safetensors"])
+
+
+def test_shipped_workflows_open_readable_framed_on_the_riflex_path(page):
+    """Saved above the editor's low-detail zoom (0.6: below it notes and widgets are drawn as blank
+    boxes), with the loader, the RIFLEx nodes and the sampler of the first row on screen."""
+    for path in shipped_workflows():
+        workflow = json.loads(path.read_text())
+        page.js("workflow => riflexTest.load(workflow)", workflow)
+        page.page.wait_for_timeout(300)  # one frame drawn at the restored view
+        view = page.js(
+            """() => ({scale: app.canvas.ds.scale, low: app.canvas.low_quality,
+                       area: Array.from(app.canvas.visible_area)})"""
+        )
+        assert view["scale"] >= 0.6 and not view["low"], f"{path.name}: {view}"
+        left, top, width, height = view["area"]
+        path_types = ("UNETLoader", "CheckpointLoaderSimple", "RIFLExRoPE", "RIFLExAttentionDecay", "KSampler")
+        path_types += ("KSamplerAdvanced",)
+        first_row = [n for n in workflow["nodes"] if n["type"] in path_types and n["pos"][1] < 300]
+        assert any(n["type"] == "RIFLExRoPE" for n in first_row), path.name
+        for n in first_row:
+            x, y = n["pos"]
+            # clear of the sidebar (about 60 px) and of the menu and breadcrumb above the canvas
+            inside = left + 60 / view["scale"] <= x and x + n["size"][0] <= left + width and top + 60 <= y - 30
+            assert inside, f"{path.name}: node {n['id']} at {n['pos']}, view {view}"
+        if path.name == "wan2.1_t2v_1.3B_161_frames.json":
+            page.screenshot("06_shipped_workflow_as_opened")
+
+
+THUMBNAIL_SIZE = (512, 320)
+
+
+@pytest.mark.skipif(
+    not os.environ.get("RIFLEX_WRITE_THUMBNAILS"),
+    reason="writes workflows/*.jpg: run with RIFLEX_WRITE_THUMBNAILS=1 after changing a workflow",
+)
+def test_write_template_thumbnails(page, browser_install):
+    """The thumbnail ComfyUI's template browser shows for a custom node's template is the .jpg of the
+    same name beside it (/api/workflow_templates/<pack>/<name>.jpg): the loader -> RIFLEx -> sampler
+    path as the editor's canvas draws it on opening (the canvas alone, no menus over it). From the
+    oldest ComfyUI, which does not outline the loaders whose model files this machine lacks."""
+    import base64
+    import io
+
+    from PIL import Image
+
+    oldest = min((install.version for install in find_comfyui_installs()), key=lambda v: tuple(map(int, v.split("."))))
+    if browser_install.version != oldest:
+        pytest.skip("thumbnails come from the oldest ComfyUI")
+    for path in shipped_workflows():
+        workflow = json.loads(path.read_text())
+        page.js("workflow => riflexTest.load(workflow)", workflow)
+        page.page.wait_for_timeout(300)
+        path_types = ("UNETLoader", "CheckpointLoaderSimple", "RIFLExRoPE", "RIFLExAttentionDecay", "KSampler")
+        ids = [
+            n["id"] for n in workflow["nodes"] if n["type"] in (*path_types, "KSamplerAdvanced") and n["pos"][1] < 300
+        ]
+        drawn = page.js(
+            """ids => {
+                app.canvas.draw(true, true);
+                const nodes = ids.map((id) => app.canvas.graph.getNodeById(id));
+                const corners = nodes.flatMap((n) => [
+                  app.canvas.ds.convertOffsetToCanvas([n.pos[0], n.pos[1] - LiteGraph.NODE_TITLE_HEIGHT]),
+                  app.canvas.ds.convertOffsetToCanvas([n.pos[0] + n.size[0], n.pos[1] + n.size[1]]),
+                ]);
+                const xs = corners.map((c) => c[0]), ys = corners.map((c) => c[1]);
+                return { url: app.canvas.canvas.toDataURL("image/png"),
+                         box: [Math.min(...xs) - 12, Math.min(...ys) - 12, Math.max(...xs) + 12, Math.max(...ys) + 12] };
+            }""",
+            ids,
+        )
+        image = Image.open(io.BytesIO(base64.b64decode(drawn["url"].split(",", 1)[1]))).convert("RGB")
+        left, top, right, bottom = drawn["box"]
+        image = image.crop((max(0, left), max(0, top), min(image.width, right), min(image.height, bottom)))
+        image.thumbnail(THUMBNAIL_SIZE)
+        canvas = Image.new("RGB", THUMBNAIL_SIZE, (32, 32, 32))
+        canvas.paste(image, ((THUMBNAIL_SIZE[0] - image.width) // 2, (THUMBNAIL_SIZE[1] - image.height) // 2))
+        canvas.save(path.with_suffix(".jpg"), quality=85, optimize=True)

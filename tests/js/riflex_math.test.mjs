@@ -12,6 +12,7 @@ import {
   METHOD_SPECIFIC_INPUTS,
   FAMILY_FILE_PATTERNS,
   familyFromFileName,
+  lengthNote,
   planTemporal,
   positionsFromPixelFrames,
   preview,
@@ -96,10 +97,13 @@ test("the riflex preview prints the golden numbers (the ones the node prints aft
 
 test("preview lines a user reads (README numbers)", () => {
   const wan = FAMILIES.wan21;
+  // 241 frames on Wan is 2.9x: RIFLEx stops the loop-back, and the line says it is past 2x (amber)
   assert.deepEqual(preview(wan, 241, "riflex"), {
     ...preview(wan, 241, "riflex"),
-    level: "ok",
-    text: "81 -> 241 frames (61 latent), s = 2.90, k = 6: period 51.0 -> 67.8 latent frames, no repetition",
+    level: "warn",
+    text:
+      "81 -> 241 frames (61 latent), s = 2.90, k = 6: period 51.0 -> 67.8 latent frames, no repetition; " +
+      "2.90x the training length: past 2x, quality drops without fine-tuning or RIFLEx Attention Decay (made for 3-4x)",
   });
   const short = preview(wan, 161, "riflex");
   assert.equal(short.level, "ok");
@@ -111,11 +115,12 @@ test("preview lines a user reads (README numbers)", () => {
   const cog15 = preview(FAMILIES.cogvideox_15, 197, "riflex");
   assert.equal(
     cog15.text,
-    "85 -> 197 frames (25 time positions), s = 2.27, k = 2: period 19.9 -> 27.8 time positions (2 latent frames each), no repetition",
+    "85 -> 197 frames (25 time positions), s = 2.27, k = 2: period 19.9 -> 27.8 time positions (2 latent frames each), " +
+      "no repetition; 2.27x the training length: past 2x, quality drops without fine-tuning or RIFLEx Attention Decay (made for 3-4x)",
   );
 });
 
-test("warning colour: still repeating, or s > 3", () => {
+test("warning colour: still repeating, a k that turns within training, or past 2x", () => {
   const wan = FAMILIES.wan21;
   const plain = preview(wan, 241, "pe");
   assert.equal(plain.level, "warn");
@@ -126,9 +131,18 @@ test("warning colour: still repeating, or s > 3", () => {
   assert.match(tooShort.text, /period 51\.0 -> 58\.3 latent frames, component k = 6 \(period 58\.3\) completes a period/);
   const far = preview(wan, 321, "riflex");
   assert.equal(far.level, "warn");
-  assert.match(far.text, /s = 3\.86, k = 6: period 51\.0 -> 90\.0 latent frames, no repetition \(s = 3\.9 > 3: beyond what works without fine-tuning\)$/);
-  assert.equal(preview(wan, 241, "pi").level, "ok");
-  assert.equal(preview(wan, 241, "loop").level, "ok");
+  assert.match(far.text, /s = 3\.86, k = 6: period 51\.0 -> 90\.0 latent frames, no repetition; 3\.86x the training length: past 2x/);
+  assert.match(preview(wan, 401, "riflex").text, /; 4\.81x the training length: past 4x, beyond what RIFLEx or attention decay has shown$/);
+  // up to 2x (Wan: 165 frames) nothing is amber; 169 is 2.05x
+  assert.equal(preview(wan, 165, "pi").level, "ok");
+  assert.equal(preview(wan, 165, "loop").level, "ok");
+  assert.equal(preview(wan, 169, "pi").level, "warn");
+  // the issue's case: a repeat every 10 latent frames suggests k = 2, which turns 2.2 times in training
+  const early = preview(wan, 161, "riflex", { k: 2 });
+  assert.equal(early.level, "warn");
+  assert.match(early.text, /warning: component k = 2 \(period 9\.5\) turns 2\.2 times within training \(21\): not a RoPE loop-back component; use k = 0$/);
+  assert.equal(lengthNote(42, 21), "");
+  assert.equal(lengthNote(61, 21).slice(0, 39), "; 2.90x the training length: past 2x, q");
 });
 
 test("settings the node refuses are shown as errors", () => {
@@ -138,7 +152,7 @@ test("settings the node refuses are shown as errors", () => {
   assert.match(preview(wan, 241, "loop", { axes: "spatial" }).text, /^RIFLEx: method loop is temporal only/);
   assert.match(preview(wan, 0, "riflex").text, /not a number of frames/);
   // k is not an input of pi: a leftover k never makes its preview an error
-  assert.equal(preview(wan, 241, "pi", { k: 23 }).level, "ok");
+  assert.equal(preview(wan, 161, "pi", { k: 23 }).level, "ok");
 });
 
 test("model file names -> family", () => {

@@ -89,6 +89,11 @@ def riflex_line(family: str, frames: int) -> str:
         f"RIFLEx riflex on {family}: {frames} latent frames ({latent_frames_to_pixels(frames)} px), train {train}, "
         f"s = {frames / train:.2f}, k = {k}: theta_k {theta_k:.5f} -> {new_theta_k:.5f}, period "
         f"{2 * math.pi / theta_k:.1f} -> {2 * math.pi / new_theta_k:.1f} latent frames"
+    ) + (  # past 2x the training length (a causal-fix window one frame longer than 2x) the line says so
+        f"; {frames / train:.2f}x the training length: past 2x, quality drops without fine-tuning or RIFLEx "
+        "Attention Decay (made for 3-4x)"
+        if frames > 2 * train
+        else ""
     )
 
 

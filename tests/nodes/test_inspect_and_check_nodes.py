@@ -141,3 +141,20 @@ def test_inputs_shared_between_nodes_are_declared_the_same(comfy_server):
         on_inspect.pop("advanced", None)  # the decay node shows them as main widgets, Inspect folds them away
         assert on_inspect == on_decay, name
     assert _without_tooltip(decay["train_len"]) == _without_tooltip(rope["train_len"])
+
+
+def test_inspect_takes_train_len_and_warns_about_length_and_an_early_k(comfy_server):
+    """README: Kandinsky 5 10 s users set train_len 61; Inspect has the same input. And the issue's
+    k = 2 on Wan (a repeat every 10 latent frames): Inspect warns that it turns within training."""
+    prompt = inspect_prompt(241, "kandinsky5", with_model=False)
+    prompt["inspect"]["inputs"]["train_len"] = 61
+    table = run_nodes(comfy_server, prompt)["inspect"]["text"][0]
+    assert "train 61 latent frames, test 61 latent frames (241 px)" in table
+    assert "length: 1.00x the training length, within the training length" in table
+
+    prompt = inspect_prompt(241, "wan21", with_model=False)
+    prompt["inspect"]["inputs"]["k"] = 2
+    table = run_nodes(comfy_server, prompt)["inspect"]["text"][0]
+    # component 2: period 2 pi / 10000^(-2/44) = 9.5 latent frames, 21 / 9.5 = 2.2 turns in training
+    assert "warning: component k = 2 (period 9.5) turns 2.2 times within training (21)" in table
+    assert "length: 2.90x the training length, past 2x" in table

@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 import pytest
-from comfy_host import free_port
+from comfy_host import REPO, free_port
 from prompts import RIFLEX_DEFAULTS
 
 pytestmark = pytest.mark.comfyui
@@ -99,3 +99,28 @@ def test_no_server_is_a_clear_message_and_exit_2(tmp_path):
     result = riflex_run(workflow(tmp_path / "wf.json"), "--server", f"http://127.0.0.1:{free_port()}")
     assert result.returncode == 2
     assert "RIFLEx: cannot reach ComfyUI at http://127.0.0.1:" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_shipped_workflow_without_its_files_says_where_each_goes(comfy_server):
+    """The test server has none of HuMo's real files: ComfyUI names each missing one, and `run`
+    adds the models/ folder and download link (from the UI twin) or the --set for an input file."""
+    from riflex.headless.hints import model_hints
+
+    api = str(REPO / "workflows" / "api" / "humo_17B_241_frames.json")
+    result = riflex_run(api, "--server", comfy_server.url)
+    assert result.returncode == 1, result.stdout + result.stderr
+    folder, url = model_hints(api)["humo_17B_fp8_e4m3fn.safetensors"]
+    assert folder == "diffusion_models" and url.startswith("https://huggingface.co/")
+    assert f"    put humo_17B_fp8_e4m3fn.safetensors in ComfyUI/models/{folder}/ (download: {url})" in result.stderr
+    assert "--set 7.audio=NAME (a file in ComfyUI/input/)" in result.stderr  # HuMo's audio
+    assert "--set 6.image=NAME (a file in ComfyUI/input/)" in result.stderr  # its reference image
+
+
+def test_the_same_prompt_twice_says_it_came_from_the_cache(comfy_server, tmp_path):
+    path = workflow(tmp_path / "wf.json")
+    seed = ("--set", "5.seed=424242")  # a prompt no other test sends: the first run samples
+    first = riflex_run(path, "--server", comfy_server.url, *seed)
+    assert first.returncode == 0 and "from its cache" not in first.stdout, first.stderr
+    again = riflex_run(path, "--server", comfy_server.url, *seed)
+    assert again.returncode == 0, again.stderr
+    assert "ComfyUI answered from its cache: nothing was sampled" in again.stdout

@@ -169,8 +169,55 @@ def test_only_the_packs_own_errors_are_reported_as_bad_input(monkeypatch, capsys
 
 def test_the_workflow_and_server_errors_are_pack_errors():
     from riflex.errors import RIFLExError
-    from riflex.run_client import ComfyError
-    from riflex.workflow_api import WorkflowError
+    from riflex.headless.run_client import ComfyError
+    from riflex.headless.workflow_api import WorkflowError
 
     assert issubclass(WorkflowError, RIFLExError) and issubclass(ComfyError, RIFLExError)
     assert issubclass(RIFLExError, ValueError)  # ComfyUI and callers that catch ValueError still do
+
+
+def _riflex(*args, cwd=None, prelude=""):
+    code = f"import sys; {prelude}from riflex.cli import main; sys.exit(main(sys.argv[1:]))"
+    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, cwd=cwd, timeout=120)
+
+
+def test_top_level_help_names_every_command():
+    result = _riflex("--help")
+    assert result.returncode == 0
+    for command in ("inspect", "check-video", "run", "export-api", "export-editor-data"):
+        assert command in result.stdout
+    assert "run submits an API-format" in " ".join(result.stdout.split())  # argparse wraps the description
+
+
+def test_inspect_says_when_frames_are_rounded_to_the_latent():
+    result = _riflex("inspect", "--family", "wan21", "--frames", "240")
+    assert result.returncode == 0
+    # (240 - 1) // 4 + 1 = 60 latent frames, decoded to (60 - 1) * 4 + 1 = 237
+    assert (
+        "--frames 240 is not a length the model makes; its latent holds 60 latent frames, 237 frames" in result.stderr
+    )
+    assert "--frames" not in _riflex("inspect", "--family", "wan21", "--frames", "241").stderr
+
+
+def test_export_api_check_works_from_any_folder_and_says_up_to_date(tmp_path):
+    result = _riflex("export-api", "--check", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "up to date: 19 API workflows in" in result.stdout or "up to date:" in result.stdout
+
+
+def test_sweep_with_a_bad_frame_count_is_a_riflex_message(tmp_path):
+    path = tmp_path / "wf.json"
+    path.write_text('{"1": {"class_type": "EmptyLatentImage", "inputs": {}}}')
+    result = _riflex("run", str(path), "--sweep", "frames=161,abc", "--server", "http://127.0.0.1:9")
+    assert result.returncode == 2 and result.stderr.startswith("RIFLEx: --sweep frames= 'abc' is not allowed")
+
+
+@pytest.mark.parametrize(
+    "command, missing",
+    [(("inspect", "--family", "wan21", "--frames", "241"), "torch"), (("check-video", "x.mp4"), "torch")],
+)
+def test_without_torch_inspect_and_check_video_say_what_to_install(command, missing):
+    result = _riflex(*command, prelude="sys.modules['torch'] = None; ")
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    assert result.stderr.startswith(f"RIFLEx: `{command[0]}` needs ") and f"lacks {missing}" in result.stderr
+    assert "ComfyUI's Python" in result.stderr

@@ -77,10 +77,13 @@ def test_check_video_json_finds_the_loop_and_names_k(looping_mp4):
     assert abs(data["first_repeat_frame"] - LOOP_FRAME) <= 4
     true_latent = (LOOP_FRAME - 1) // 4 + 1
     assert abs(data["first_repeat_latent"] - true_latent) <= 1
-    # Wan: theta 10000, d_t 44; the component whose period 2*pi*theta^(2(j-1)/d) is nearest.
+    # a loop that starts within Wan's 81 training frames is the content's own: no k is suggested
+    # (the nearest period, 2*pi*10000^(2(j-1)/44), belongs to a component that turns in training)
+    assert LOOP_FRAME < 81 and data["suggested_k"] is None
+    assert "too early to be the RoPE's loop-back" in data["verdict"]
     periods = [2 * math.pi * 10000.0 ** (2 * (j - 1) / 44) for j in range(1, 23)]
-    expected_k = 1 + min(range(22), key=lambda j: abs(periods[j] - data["first_repeat_latent"]))
-    assert data["suggested_k"] == expected_k
+    nearest = 1 + min(range(22), key=lambda j: abs(periods[j] - data["first_repeat_latent"]))
+    assert 21 / periods[nearest - 1] >= 1  # what the old suggestion would have named: it turns in training
     assert data["repetition_score"] > 0.5 and data["static"] is False
     assert data["motion_ratio"] is None  # 56 frames: shorter than Wan's 81 training frames
 

@@ -84,3 +84,24 @@ def test_rope_preview_data_is_the_family_table_and_the_method_records():
     text = ROPE_JS.read_text(encoding="utf-8")
     for name, method in METHODS.items():
         assert f'"{name}": [' in text and all(f'"{field}"' in text for field in method.inputs)
+
+
+def test_length_zones_js_is_what_riflex_writes():
+    from riflex.editor_data import LENGTH_JS, length_table, render_length_js
+
+    assert LENGTH_JS.read_text(encoding="utf-8") == render_length_js(), "run: python -m riflex export-editor-data"
+    wan = length_table()["wan21"]
+    # Wan 2.1: nothing needed up to 177 frames (0.9 of k = 6's 51-frame turn), 2x = 165, 4x = 333
+    assert (wan["untouchedFrames"], wan["riflexActsFromFrames"], wan["trainingFreeFrames"], wan["decayFrames"]) == (
+        177,
+        181,
+        165,
+        333,
+    )
+
+
+def test_export_editor_data_check_says_up_to_date():
+    check = subprocess.run(
+        [sys.executable, "-m", "riflex", "export-editor-data", "--check"], cwd=REPO, capture_output=True, text=True
+    )
+    assert check.returncode == 0 and "up to date" in check.stdout

@@ -179,9 +179,15 @@ def test_summary_warns_when_an_explicit_s_leaves_the_video_looping():
     assert "expect a loop-back" in plan.summary()
 
 
-def test_summary_warns_beyond_3x():
-    assert "beyond what works without fine-tuning" in plan_temporal(WAN, "riflex", 81, MethodParams(k=6)).summary()
-    assert "beyond" not in plan_temporal(WAN, "riflex", 61, MethodParams(k=6)).summary()
+def test_summary_warns_past_2x_and_past_4x():
+    # train 21: 42 latent frames is 2x, 84 is 4x (the paper's training-free limit, UltraViCo's range)
+    assert "past 2x" not in plan_temporal(WAN, "riflex", 42, MethodParams(k=6)).summary()
+    assert (
+        "2.05x the training length: past 2x, quality drops"
+        in plan_temporal(WAN, "riflex", 43, MethodParams(k=6)).summary()
+    )
+    assert "4.00x the training length: past 2x" in plan_temporal(WAN, "riflex", 84, MethodParams(k=6)).summary()
+    assert "4.05x the training length: past 4x" in plan_temporal(WAN, "riflex", 85, MethodParams(k=6)).summary()
 
 
 @pytest.mark.parametrize("method", ["riflex", "pe", "pi", "ntk", "yarn"])

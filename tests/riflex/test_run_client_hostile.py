@@ -23,8 +23,8 @@ from pathlib import Path
 
 import pytest
 
-from riflex import run_client
-from riflex.run_client import ComfyError, run_prompt, terminal_safe
+from riflex.headless import run_client
+from riflex.headless.run_client import ComfyError, run_prompt, terminal_safe
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -376,7 +376,7 @@ def test_odd_outputs_are_skipped_not_a_traceback(fake, workflow_file, outputs):
         ('{"1": 5}', "node 1 is a int; expected an object with class_type and inputs"),
         ('{"1": {"inputs": {}}}', "node 1 has no class_type"),
         ('{"1": {"class_type": "X", "inputs": "a"}}', "node 1: inputs is a str; expected an object"),
-        ('{"nodes": [], "links": []}', "is a UI-format workflow; export it with Workflow > Export (API)"),
+        ('{"nodes": [], "links": []}', "is a UI-format workflow; `run` takes the API format"),
         ("[" * 100_000 + "]" * 100_000, "is nested too deeply"),
         ('{"1": {"class_type": "X", "inputs": {"a": ' + "[" * 70 + "]" * 70 + "}}}", "nested more than 64 levels"),
         ("{not json", "is not JSON"),
@@ -554,3 +554,67 @@ def test_bad_frames_are_refused(fake, workflow_file):
         result, 2, "RIFLEx: --frames '0' is not allowed; give a whole number of pixel frames 1..100000"
     )
     assert server.seen == []
+
+
+# --- what a user is told about the usual first-run problems ------------------------------------
+
+
+def test_a_prompt_answered_from_the_cache_says_nothing_was_sampled(fake, workflow_file):
+    messages = [
+        ["execution_start", {"prompt_id": PROMPT_ID}],
+        ["execution_cached", {"nodes": ["1"], "prompt_id": PROMPT_ID}],
+        ["execution_success", {"prompt_id": PROMPT_ID}],
+    ]
+    server = fake(**{"/history/": json_route(history(messages=messages))})
+    result, _ = riflex_run(workflow_file, "--server", server.url)
+    assert result.returncode == 0, result.stderr
+    assert "ComfyUI answered from its cache: nothing was sampled" in result.stdout
+    # a prompt that ran its node says nothing of the kind
+    ran = fake(**{"/history/": json_route(history(messages=messages[:1] + messages[2:]))})
+    result, _ = riflex_run(workflow_file, "--server", ran.url)
+    assert result.returncode == 0 and "cache" not in result.stdout
+
+
+def rejected(node_id: str, class_type: str, error: dict):
+    body = {
+        "error": {"type": "prompt_outputs_failed_validation", "message": "Prompt outputs failed validation"},
+        "node_errors": {node_id: {"class_type": class_type, "errors": [error]}},
+    }
+    return json_route(body, status=400)
+
+
+def test_a_missing_model_of_a_shipped_workflow_names_its_folder_and_link(fake, tmp_path):
+    url = "https://huggingface.co/x/y/resolve/main/split_files/diffusion_models/wan.safetensors"
+    (tmp_path / "api").mkdir()
+    ui = {"nodes": [{"id": 1, "type": "UNETLoader", "properties": {"models": [{"name": "wan.safetensors", "url": url, "directory": "diffusion_models"}]}}], "links": []}  # fmt: skip
+    (tmp_path / "wf.json").write_text(json.dumps(ui))
+    api = tmp_path / "api" / "wf.json"
+    api.write_text(json.dumps({"1": {"class_type": "UNETLoader", "inputs": {"unet_name": "wan.safetensors"}}}))
+    error = {
+        "type": "value_not_in_list",
+        "message": "Value not in list",
+        "details": "unet_name: 'wan.safetensors' not in []",
+        "extra_info": {"input_name": "unet_name"},
+    }
+    server = fake(**{"/prompt": rejected("1", "UNETLoader", error)})
+    result, _ = riflex_run(api, "--server", server.url)
+    assert_clean_failure(result, 1, "node 1 (UNETLoader), input unet_name: Value not in list")
+    assert f"    put wan.safetensors in ComfyUI/models/diffusion_models/ (download: {url})" in result.stderr
+
+
+def test_a_missing_input_video_says_which_set_replaces_it(fake, tmp_path):
+    api = tmp_path / "wf_api.json"
+    api.write_text(json.dumps({"7": {"class_type": "LoadVideo", "inputs": {"file": "void_source.mp4"}}}))
+    error = {"type": "custom_validation_failed", "message": "Custom validation failed for node", "details": "file - Invalid video file: void_source.mp4", "extra_info": {"input_name": "file"}}  # fmt: skip
+    server = fake(**{"/prompt": rejected("7", "LoadVideo", error)})
+    result, _ = riflex_run(api, "--server", server.url)
+    assert_clean_failure(result, 1, "Invalid video file: void_source.mp4")
+    assert "give your own file: --set 7.file=NAME (a file in ComfyUI/input/)" in result.stderr
+
+
+def test_a_ui_format_file_points_to_the_api_twin(tmp_path):
+    path = tmp_path / "ui.json"
+    path.write_text(json.dumps({"nodes": [], "links": []}))
+    result, _ = riflex_run(path)
+    assert_clean_failure(result, 2, "is a UI-format workflow; `run` takes the API format")
+    assert "workflows/api/" in result.stderr

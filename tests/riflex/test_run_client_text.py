@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import struct
 
-from riflex.run_client import _node_text
+from riflex.headless.run_client import _node_text
 
 
 def text_event(node_id: str, text: str) -> bytes:

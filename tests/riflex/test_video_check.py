@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from synthetic_video import render
 
+from riflex.frequencies import identify_k
 from riflex.video_check import MIN_GAP_FRAMES, SLOW_MOTION_RATIO, check_repetition
 
 
@@ -45,6 +46,26 @@ def test_loop_back_is_found_within_one_latent_frame_and_names_k(loop_frame, thet
     assert report.suggested_k == paper_k
     assert report.repetition_score > 0.5 and not report.static and not report.slow_motion
     assert f"pixel frame {report.first_repeat_frame}" in report.verdict and f"k = {paper_k}" in report.verdict
+
+
+def test_a_repeat_within_the_training_length_suggests_no_k():
+    # the clip: content repeating every 40 frames (10 latent) on Wan (trained on 21 latent).
+    # identify_k alone would name k = 2 (period 9.5), which turns 2.2 times within training: no
+    # RoPE loop-back starts that early, so nothing is suggested and the verdict says why.
+    frames = render([t % 40 for t in range(241)], seed=3)
+    report = check_repetition(frames, temporal_compression=4, train_frames=81, theta=10000.0, dim=44)
+    assert report.first_repeat_frame is not None and abs(report.first_repeat_frame - 40) <= 4
+    assert report.suggested_k is None
+    assert "too early to be the RoPE's loop-back" in report.verdict
+
+
+def test_suggested_k_never_turns_within_training():
+    # a loop at latent 25, past Wan's 21: components 1-3 (periods 6.3, 9.5, 14.5) turned in
+    # training; of those that did not, 4 (period 22.1) is the nearest
+    assert identify_k(10000.0, 44, 10) == 2  # unrestricted, as the paper's argmin
+    assert identify_k(10000.0, 44, 10, train_len=21) == 4
+    assert identify_k(10000.0, 44, 25, train_len=21) == 4
+    assert identify_k(10000.0, 44, 51, train_len=21) == 6
 
 
 def test_the_first_of_two_loop_backs_is_reported():

@@ -1,4 +1,4 @@
-"""riflex.workflow_api: UI-format graphs to API prompts the way ComfyUI's editor does it, on
+"""riflex.headless.workflow_api: UI-format graphs to API prompts the way ComfyUI's editor does it, on
 small hand-made graphs and /object_info entries (the shipped workflows are in tests/workflows)."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import threading
 
 import pytest
 
-from riflex.workflow_api import (
+from riflex.headless.workflow_api import (
     WorkflowError,
     capture_node_inputs,
     compatible_widgets,

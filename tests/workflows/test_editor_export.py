@@ -12,7 +12,7 @@ import pytest
 from comfy_host import CHROMIUM, CHROMIUM_ARGS
 from workflow_cases import API_DIR, SNAPSHOT, load_json, ui_workflow_paths
 
-from riflex.workflow_api import EDITOR_ONLY_NODES, load_node_inputs, widget_specs
+from riflex.headless.workflow_api import EDITOR_ONLY_NODES, load_node_inputs, widget_specs
 
 pytestmark = pytest.mark.comfyui
 

@@ -11,7 +11,13 @@ import math
 import pytest
 from workflow_cases import SNAPSHOT, load_json, ui_workflow_paths
 
-from riflex.workflow_api import CONTROL_VALUES, EDITOR_ONLY_NODES, compatible_widgets, load_node_inputs, widget_specs
+from riflex.headless.workflow_api import (
+    CONTROL_VALUES,
+    EDITOR_ONLY_NODES,
+    compatible_widgets,
+    load_node_inputs,
+    widget_specs,
+)
 
 pytestmark = pytest.mark.comfyui
 

@@ -5,6 +5,7 @@ loader names its file with where to get it, and each Note quotes what the node w
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -25,7 +26,8 @@ from workflow_cases import (
 
 from riflex import FAMILIES, MethodParams, get_family, plan_temporal
 from riflex.decay_plan import DecaySettings, plan_decay_for_spec
-from riflex.workflow_api import export_dir, load_node_inputs
+from riflex.headless.workflow_api import export_dir, load_node_inputs
+from riflex.length_zones import length_zones
 
 LOADER_FOLDERS = {
     "UNETLoader": ("diffusion_models", 1),
@@ -180,9 +182,11 @@ def test_note_quotes_what_each_riflex_node_reports_at_the_shipped_length(name):
             unit = "latent frames" if spec.temporal_patch == 1 else "time positions"
             head = f"RIFLEx {method} on {family.key}: {test_len} {unit} ({frames} px), train {spec.train_len}, s = {plan.s:.2f}"
             assert line.startswith(head)
-            single = not name.startswith("compare_")  # the comparisons' Notes quote only the part after s
-            quoted = line if single else line[len(head) :].lstrip(",: ")
+            single = not name.startswith("compare_")
+            # the comparisons' Notes quote only the part after s, and the length warning once
+            quoted = line if single else line[len(head) :].lstrip(",: ").removesuffix(plan.length_note())
             assert quoted in note, f"the Note should quote {quoted!r}"
+            assert plan.length_note().removeprefix("; ") in note, "the Note should give the length warning"
     for node in workflow["nodes"]:
         if node["type"] != "RIFLExAttentionDecay":
             continue
@@ -196,6 +200,32 @@ def test_note_quotes_what_each_riflex_node_reports_at_the_shipped_length(name):
         line = decay.summary(family.key)
         quoted = line if not name.startswith("compare_") else line[line.index("window") :]
         assert decay.active and quoted in note, f"the Note should quote {quoted!r}"
+
+
+# what a Note may say about where things happen, and which riflex/length_zones.py number it is
+LENGTH_PHRASES = {
+    "RIFLEx changes nothing up to": "untouched_len",
+    "RIFLEx acts from": "riflex_acts_from",
+    "the plain model completes a turn of it from": "plain_turn_len",
+}
+
+
+@pytest.mark.parametrize("name", WORKFLOW_IDS)
+def test_note_lengths_are_what_the_node_computes(name):
+    """'RIFLEx acts from 169 frames (22 latent)' and the like, checked against riflex/length_zones.py
+    (the Cosmos Notes once gave where the 0.9 margin starts as where the plain model turns)."""
+    workflow = load_json(WORKFLOWS / f"{name}.json")
+    (note,) = [node["widgets_values"][0] for node in workflow["nodes"] if node["type"] == "MarkdownNote"]
+    family = get_family(FAMILY[name])
+    spec = family.spec()
+    k = plan_temporal(spec, "riflex", spec.train_len, default_k=family.default_k).k
+    zones = length_zones(spec, k)
+    for phrase, field in LENGTH_PHRASES.items():
+        for match in re.finditer(re.escape(phrase) + r" (\d+) frames(?: \((\d+) (?:latent|time positions))?", note):
+            positions = getattr(zones, field)
+            assert int(match[1]) == spec.pixel_frames_from_positions(positions), match[0]
+            if match[2]:
+                assert int(match[2]) == positions, match[0]
 
 
 def test_comparison_samples_five_methods_from_one_seed():
@@ -240,3 +270,13 @@ def test_decay_workflows_ship_at_3x_4x_with_the_paper_settings(name, frames):
     assert length == frames
     (decay,) = [node for node in workflow["nodes"] if node["type"] == "RIFLExAttentionDecay"]
     assert decay["widgets_values"] == [0.9, 0.0, 0.6, 0, "auto"]  # UltraViCo's alpha and beta, window and anchor auto
+
+
+@pytest.mark.parametrize("name", WORKFLOW_IDS)
+def test_each_template_has_a_thumbnail(name):
+    """ComfyUI's template browser shows /api/workflow_templates/<pack>/<name>.jpg for a custom node's
+    template; without it the card is blank. Written by tests/browser (RIFLEX_WRITE_THUMBNAILS=1)."""
+    thumbnail = WORKFLOWS / f"{name}.jpg"
+    assert thumbnail.is_file(), f"no thumbnail {thumbnail.name}: run RIFLEX_WRITE_THUMBNAILS=1 pytest tests/browser"
+    data = thumbnail.read_bytes()
+    assert data[:3] == b"\xff\xd8\xff" and len(data) < 100_000  # a JPEG, small

@@ -28,7 +28,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .errors import RIFLExError
+from ..errors import RIFLExError
+
+# the pack's UI workflows, for `export-api` run from any folder
+PACK_WORKFLOWS = Path(__file__).resolve().parents[2] / "workflows"
 
 __all__ = [
     "EDITOR_ONLY_NODES",

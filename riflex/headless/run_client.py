@@ -32,7 +32,8 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import RIFLExError
+from ..errors import RIFLExError
+from .hints import MEDIA_INPUTS
 
 __all__ = ["ComfyError", "Server", "apply_overrides", "check_workflow", "parse_server", "run_prompt", "terminal_safe"]
 
@@ -108,7 +109,11 @@ def check_workflow(workflow: Any, source: str) -> dict:
     """An API-format prompt ({node id: {"class_type": ..., "inputs": {...}}}), or ComfyError (exit 2)
     naming what is wrong."""
     if isinstance(workflow, dict) and "nodes" in workflow and "links" in workflow:
-        raise ComfyError(f"RIFLEx: {source} is a UI-format workflow; export it with Workflow > Export (API)", 2)
+        raise ComfyError(
+            f"RIFLEx: {source} is a UI-format workflow; `run` takes the API format: for a shipped workflow its "
+            "twin in workflows/api/ (same file name), for your own Workflow > Export (API)",
+            2,
+        )
     if not isinstance(workflow, dict) or not workflow:
         what = "an empty object" if workflow == {} else f"a {type(workflow).__name__}"
         raise ComfyError(
@@ -263,7 +268,9 @@ def _request(server: Server, route: str, body: dict | None, deadline: _Deadline)
     if 200 <= status < 300 and reply is not None:
         return reply
     if status == 400 and isinstance(reply, dict):
-        raise _rejection(reply, status)
+        rejection = _rejection(reply, status)
+        rejection.reply = reply  # run_prompt adds what to do about missing files, knowing the prompt
+        raise rejection
     head = f"HTTP {status} {terminal_safe(reason, 80)}".strip()
     said = f": {terminal_safe(json.dumps(reply), 200)}" if reply is not None else f": {excerpt}"
     if status == 500:
@@ -302,7 +309,23 @@ def _as_dict(value: Any) -> dict:
     return value if isinstance(value, dict) else {}
 
 
-def _rejection(body: dict, status: int) -> ComfyError:
+def _hints(node: dict, node_id: str, input_name: str, details: str, prompt: dict, models: dict) -> list[str]:
+    """What to do about a missing file: its models/ folder and download link, or the --set for an
+    input file."""
+    inputs = _as_dict(_as_dict(prompt.get(node_id)).get("inputs"))
+    names = [input_name] if input_name else list(inputs)
+    for name in names:
+        value = inputs.get(name)
+        if isinstance(value, str) and value in models and value in details:
+            folder, url = models[value]
+            return [f"    put {value} in ComfyUI/models/{folder}/ (download: {url})"]
+    media_input = MEDIA_INPUTS.get(str(node.get("class_type")))
+    if media_input and (not input_name or input_name == media_input):
+        return [f"    give your own file: --set {node_id}.{media_input}=NAME (a file in ComfyUI/input/)"]
+    return []
+
+
+def _rejection(body: dict, status: int, prompt: dict | None = None, models: dict | None = None) -> ComfyError:
     error = body.get("error")
     message = _as_dict(error).get("message", error if error is not None else body)
     lines = [f"RIFLEx: ComfyUI rejected the prompt (HTTP {status}): {terminal_safe(message, 500)}"]
@@ -327,6 +350,10 @@ def _rejection(body: dict, status: int) -> ComfyError:
             if line not in seen:
                 seen.add(line)
                 lines.append(line)
+                for hint in _hints(node, str(node_id), input_name, details, prompt or {}, models or {}):
+                    if hint not in seen:
+                        seen.add(hint)
+                        lines.append(terminal_safe(hint, 1000))
     return ComfyError("\n".join(lines), 1)
 
 
@@ -427,9 +454,24 @@ def _history(server: Server, prompt_id: str, deadline: _Deadline) -> dict:
     raise _timed_out(deadline, prompt_id)
 
 
-def run_prompt(server: Server | str, prompt: dict, timeout: float = 3600.0) -> list[str]:
+def _all_cached(status: dict, prompt: dict) -> bool:
+    """Whether ComfyUI ran no node of the prompt: its status lists every node as cached
+    (["execution_cached", {"nodes": [...]}]) and none as executed."""
+    cached: set[str] = set()
+    messages = status.get("messages")
+    for message in messages if isinstance(messages, list) else []:
+        if isinstance(message, list) and len(message) == 2 and message[0] == "execution_cached":
+            nodes = _as_dict(message[1]).get("nodes")
+            cached.update(str(node) for node in (nodes if isinstance(nodes, list) else []))
+    return bool(cached) and set(prompt) <= cached
+
+
+def run_prompt(
+    server: Server | str, prompt: dict, timeout: float = 3600.0, models: dict[str, tuple[str, str]] | None = None
+) -> list[str]:
     """Run one prompt to the end within `timeout` seconds; returns one line per text a node
     showed (with the websocket) and per output file, every server text made terminal-safe.
+    models: {file name: (models/ subfolder, url)}, to say where a missing model goes.
     Raises ComfyError."""
     if isinstance(server, str):
         server = parse_server(server)
@@ -438,9 +480,11 @@ def run_prompt(server: Server | str, prompt: dict, timeout: float = 3600.0) -> l
     ws = _open_websocket(server, client_id, deadline)  # before submitting: no progress message is missed
     try:
         reply = _request(server, "/prompt", {"prompt": prompt, "client_id": client_id}, deadline)
-    except ComfyError:
+    except ComfyError as error:
         if ws is not None:
             ws.close()
+        if getattr(error, "reply", None) is not None:
+            raise _rejection(error.reply, 400, prompt, models) from None
         raise
     prompt_id = reply.get("prompt_id") if isinstance(reply, dict) else None
     if not isinstance(prompt_id, str) or not _PROMPT_ID.fullmatch(prompt_id):
@@ -467,6 +511,11 @@ def run_prompt(server: Server | str, prompt: dict, timeout: float = 3600.0) -> l
                 )
         raise ComfyError(f"RIFLEx: the prompt ended with status {terminal_safe(status['status_str'], 80)}", 1)
     lines = [f"node {terminal_safe(node_id, 40)} (reported): {terminal_safe(text)}" for node_id, text in texts]
+    if _all_cached(status, prompt):
+        lines.append(
+            "ComfyUI answered from its cache: nothing was sampled, the outputs below are the earlier run's "
+            "(change the seed or any input to sample again)"
+        )
     for node_id, outputs in _as_dict(entry.get("outputs")).items():
         for key, items in _as_dict(outputs).items():
             for item in items if isinstance(items, list) else []:
