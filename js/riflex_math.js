@@ -137,6 +137,8 @@ function yarn(freqs, trainLen, params) {
 }
 
 function riflex(freqs, trainLen, params) {
+  // within the training length (s <= 1) nothing changes: riflex/methods.py _riflex
+  if (params.s <= 1) return [...freqs];
   const lowered = (params.safety_factor * 2 * Math.PI) / (params.s * trainLen);
   return freqs.map((freq, j) => (j === params.k - 1 ? Math.min(freq, lowered) : freq));
 }

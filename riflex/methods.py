@@ -153,6 +153,11 @@ def _riflex(axis_freqs: torch.Tensor, train_len: float, test_len: float, params:
     # Only the intrinsic component changes, and only ever downwards: when component k already
     # stays within one period over the video, the model is left exactly as trained.
     # The length it must cover is s * train_len (s = test_len / train_len when measured).
+    # Within the training length (s <= 1) nothing changes, whatever k's period: the model was
+    # trained on exactly these frequencies at this length (the reference acts only past N_k, and
+    # a k whose period is barely above training, as LTX's estimate, would otherwise be lowered).
+    if params.s <= 1:
+        return axis_freqs.clone()
     target_len = params.s * train_len
     new_freqs = axis_freqs.clone()
     lowered = params.safety_factor * 2 * math.pi / target_len

@@ -135,7 +135,7 @@ def expected(family: str, pixel_frames: int, method: str, settings: dict) -> dic
         for f in before:
             gamma = min(1.0, max(0.0, (train_len * f / TWO_PI - alpha) / (beta - alpha)))
             after.append(f if gamma >= 1 else (1 - gamma) * f / s + gamma * f)
-    elif method == "riflex":  # theta_k' = min(theta_k, 0.9 * 2 pi / (s L))
+    elif method == "riflex" and s > 1:  # theta_k' = min(theta_k, 0.9 * 2 pi / (s L)); none within training
         after[k - 1] = min(before[k - 1], given["safety_factor"] * TWO_PI / (s * train_len))
     elif method == "loop":  # component k turns exactly once over s L
         after[k - 1] = TWO_PI / (s * train_len)
@@ -182,6 +182,11 @@ def cases() -> list[dict]:
         ("hunyuan_video", 257, "riflex", {"k": 5}),
         ("hunyuan_video", 385, "riflex", {}),
         ("wan_animate", 153, "riflex", {"train_len": 25}),
+        # within the training length nothing changes, even where k's period is below train_len / 0.9
+        # (Kandinsky 10 s: train 61, its k = 3 turns every 62.8 latent frames)
+        ("kandinsky5", 241, "riflex", {"train_len": 61}),
+        ("kandinsky5", 201, "riflex", {"train_len": 61}),
+        ("hunyuan_video", 129, "riflex", {"k": 5, "safety_factor": 0.3}),
         # settings the node refuses: the field named in the message
         ("wan21", 241, "riflex", {"k": 23}),
         ("hunyuan_video", 257, "loop", {"k": 9}),

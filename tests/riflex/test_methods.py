@@ -213,3 +213,16 @@ def test_a_plan_takes_one_method_params_record_and_holds_it_resolved():
     assert (plan.params.k, plan.params.safety_factor) == (6, 0.8)
     assert plan.params.s == pytest.approx(61 / 21)
     assert params.k == 0 and params.s == 0.0  # the caller's record is not changed
+
+
+@pytest.mark.parametrize("family", ["wan21", "hunyuan_video", "cogvideox", "kandinsky5", "cosmos1", "ltxv"])
+def test_riflex_never_changes_a_video_within_the_training_length_whatever_k(family):
+    # LTX's estimated k turns every 33.1 positions against a training length of 33: the paper's
+    # theta_k' = 0.9 * 2 pi / (s L) at s = 1 would still lower it (by 10%), changing the model
+    # within its own training length; the reference acts only once the video passes N_k
+    spec = get_family(family).spec()
+    for k in range(1, spec.axes_dims[0] // 2 + 1, 3):
+        for test_len in (1, spec.train_len // 2, spec.train_len):
+            for safety_factor in (0.01, 0.9, 1.0):
+                plan = plan_temporal(spec, "riflex", test_len, MethodParams(k=k, safety_factor=safety_factor))
+                assert not plan.changed, (k, test_len, safety_factor)
