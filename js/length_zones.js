@@ -5,6 +5,7 @@ export const LENGTH_ZONES = {
   "decayFactor": 4.0,
   "notes": {
     "past_2x": "; {ratio}x the training length: past 2x, quality drops without fine-tuning or RIFLEx Attention Decay (made for 3-4x)",
+    "past_2x_no_decay": "; {ratio}x the training length: past 2x, quality drops without fine-tuning (RIFLEx Attention Decay supports Wan and HunyuanVideo only)",
     "past_4x": "; {ratio}x the training length: past 4x, beyond what RIFLEx or attention decay has shown"
   }
 };

@@ -18,12 +18,14 @@ export const METHOD_SPECIFIC_INPUTS = [...new Set(Object.values(METHOD_INPUTS).f
 // js/length_zones.js, so the colour and the words are the node's.
 export const TRAINING_FREE_LIMIT = LENGTH_ZONES.trainingFreeFactor;
 
-/** The warning the node's line ends with past 2x ('' up to 2x): riflex/length_zones.py length_note. */
-export function lengthNote(testLen, trainLen) {
+/** The warning the node's line ends with past 2x ('' up to 2x): riflex/length_zones.py length_note;
+ * decaySupported false: the family attention decay refuses, so the note does not suggest it. */
+export function lengthNote(testLen, trainLen, decaySupported = true) {
   const ratio = testLen / trainLen;
   if (ratio <= LENGTH_ZONES.trainingFreeFactor) return "";
-  const note = LENGTH_ZONES.notes[ratio <= LENGTH_ZONES.decayFactor ? "past_2x" : "past_4x"];
-  return note.replace("{ratio}", ratio.toFixed(2));
+  const zone =
+    ratio > LENGTH_ZONES.decayFactor ? "past_4x" : decaySupported ? "past_2x" : "past_2x_no_decay";
+  return LENGTH_ZONES.notes[zone].replace("{ratio}", ratio.toFixed(2));
 }
 
 // Model file names -> family, most specific first. Only a guess for the preview: the node itself
@@ -254,7 +256,7 @@ export function preview(family, pixelFrames, method, settings = {}) {
       ? `; warning: component k = ${k} (period ${periodOf(plan.freqsBefore)}) turns ${fixed(kTurnsInTraining, 1)} ` +
         `times within training (${trainLen}): not a RoPE loop-back component; use k = 0`
       : "";
-  const quality = kWarning + lengthNote(testLen, trainLen);
+  const quality = kWarning + lengthNote(testLen, trainLen, family.decaySupported !== false);
   const result = (repeats, text) => ({ level: repeats || quality ? "warn" : "ok", text: text + quality, plan });
   const kRepeats = (someplan) => someplan.repeatsAfter.includes(k);
   const verdict = (someplan) =>

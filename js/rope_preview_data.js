@@ -54,7 +54,8 @@ export const FAMILIES = {
     "temporalCompression": 4,
     "temporalPatch": 1,
     "defaultK": 6,
-    "referenceFrames": 0
+    "referenceFrames": 0,
+    "decaySupported": true
   },
   "wan22_5b": {
     "label": "Wan 2.2 TI2V 5B",
@@ -64,7 +65,8 @@ export const FAMILIES = {
     "temporalCompression": 4,
     "temporalPatch": 1,
     "defaultK": 6,
-    "referenceFrames": 0
+    "referenceFrames": 0,
+    "decaySupported": true
   },
   "hunyuan_video": {
     "label": "HunyuanVideo 1.0",
@@ -74,7 +76,8 @@ export const FAMILIES = {
     "temporalCompression": 4,
     "temporalPatch": 1,
     "defaultK": 4,
-    "referenceFrames": 0
+    "referenceFrames": 0,
+    "decaySupported": true
   },
   "hunyuan_video_15": {
     "label": "HunyuanVideo 1.5",
@@ -84,7 +87,8 @@ export const FAMILIES = {
     "temporalCompression": 4,
     "temporalPatch": 1,
     "defaultK": 4,
-    "referenceFrames": 0
+    "referenceFrames": 0,
+    "decaySupported": true
   },
   "kandinsky5": {
     "label": "Kandinsky 5.0 Video",
@@ -94,7 +98,8 @@ export const FAMILIES = {
     "temporalCompression": 4,
     "temporalPatch": 1,
     "defaultK": 3,
-    "referenceFrames": 0
+    "referenceFrames": 0,
+    "decaySupported": false
   },
   "wan_s2v": {
     "label": "Wan 2.2 S2V 14B",
@@ -104,7 +109,8 @@ export const FAMILIES = {
     "temporalCompression": 4,
     "temporalPatch": 1,
     "defaultK": 6,
-    "referenceFrames": 0
+    "referenceFrames": 0,
+    "decaySupported": true
   },
   "wan_humo": {
     "label": "HuMo (Wan 2.1 based)",
@@ -114,7 +120,8 @@ export const FAMILIES = {
     "temporalCompression": 4,
     "temporalPatch": 1,
     "defaultK": 6,
-    "referenceFrames": 0
+    "referenceFrames": 0,
+    "decaySupported": true
   },
   "wan_animate": {
     "label": "Wan 2.2 Animate 14B",
@@ -124,7 +131,8 @@ export const FAMILIES = {
     "temporalCompression": 4,
     "temporalPatch": 1,
     "defaultK": 6,
-    "referenceFrames": 1
+    "referenceFrames": 1,
+    "decaySupported": true
   },
   "cogvideox": {
     "label": "CogVideoX 5B",
@@ -134,7 +142,8 @@ export const FAMILIES = {
     "temporalCompression": 4,
     "temporalPatch": 1,
     "defaultK": 2,
-    "referenceFrames": 0
+    "referenceFrames": 0,
+    "decaySupported": false
   },
   "cogvideox_15": {
     "label": "CogVideoX 1.5 5B",
@@ -144,7 +153,8 @@ export const FAMILIES = {
     "temporalCompression": 4,
     "temporalPatch": 2,
     "defaultK": 2,
-    "referenceFrames": 0
+    "referenceFrames": 0,
+    "decaySupported": false
   },
   "cosmos1": {
     "label": "Cosmos 1.0 Diffusion",
@@ -154,7 +164,8 @@ export const FAMILIES = {
     "temporalCompression": 8,
     "temporalPatch": 1,
     "defaultK": 4,
-    "referenceFrames": 0
+    "referenceFrames": 0,
+    "decaySupported": false
   },
   "cosmos_predict2": {
     "label": "Cosmos Predict2",
@@ -164,6 +175,7 @@ export const FAMILIES = {
     "temporalCompression": 4,
     "temporalPatch": 1,
     "defaultK": 5,
-    "referenceFrames": 0
+    "referenceFrames": 0,
+    "decaySupported": false
   }
 };

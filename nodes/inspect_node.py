@@ -122,7 +122,7 @@ class RIFLExInspect(io.ComfyNode):
         decay = plan_decay_for_spec(
             settings, spec, plan.test_len, plan.freqs_after, plan.k, resolved.family.decay_anchor
         )
-        table = f"{resolved.family.display_name}\n{plan_to_text(plan)}\n\n{decay_to_text(decay)}"
+        table = f"{resolved.family.display_name}\n{plan_to_text(plan, resolved.family.key)}\n\n{decay_to_text(decay)}"
         periods_image, _ = plot_periods(plan)
         image = np.concatenate([periods_image, plot_decay(decay, width=periods_image.shape[1])], axis=0)
         return io.NodeOutput(table, torch.from_numpy(image)[None], ui=ui.PreviewText(table))

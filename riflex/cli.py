@@ -211,9 +211,9 @@ def _run_inspect(args: argparse.Namespace) -> int:
         get_family(args.family).decay_anchor if args.family else False,
     )
     if args.json:
-        print(json.dumps({**plan_to_dict(plan), "decay": decay_to_dict(decay)}, indent=2))
+        print(json.dumps({**plan_to_dict(plan, args.family or ""), "decay": decay_to_dict(decay)}, indent=2))
     else:
-        print(f"{plan_to_text(plan)}\n\n{decay_to_text(decay)}")
+        print(f"{plan_to_text(plan, args.family or '')}\n\n{decay_to_text(decay)}")
     return 0
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from .decay_plan import ANCHOR_CHOICES, BAND_PHASE_TOLERANCE, DEFAULT_ALPHA, DEFAULT_BETA, harmonic_bands
 from .families import FAMILIES
 from .frequencies import axis_frequencies
-from .length_zones import DECAY_FACTOR, LENGTH_NOTES, TRAINING_FREE_FACTOR, length_zones
+from .length_zones import DECAY_FACTOR, DECAY_FAMILY_KEYS, LENGTH_NOTES, TRAINING_FREE_FACTOR, length_zones
 from .methods import METHODS, MethodParams
 from .plan import plan_temporal
 
@@ -44,9 +44,6 @@ ROPE_JS = JS_DIR / "rope_preview_data.js"
 # the RoPE node's inputs every method reads (the model socket aside), so the editor never hides them
 COMMON_INPUTS = ("method", "train_len", "axes")
 
-# the families whose attention layout nodes/decay_layouts.py verifies (Wan and its variants,
-# HunyuanVideo 1.0 and 1.5), by riflex family key
-DECAY_FAMILY_KEYS = ("wan21", "wan22_5b", "wan_s2v", "wan_humo", "wan_animate", "hunyuan_video", "hunyuan_video_15")
 # the longest video (in latent frames) the editor asks "does this family have harmonic bands" for
 BAND_SEARCH_FRAMES = 4096
 # UltraViCo's reference shows up to 4x the training length (riflex/length_zones.py)
@@ -141,6 +138,7 @@ def rope_families() -> dict[str, dict]:
             "temporalPatch": family.temporal_patch,
             "defaultK": family.default_k,
             "referenceFrames": family.reference_frames,
+            "decaySupported": key in DECAY_FAMILY_KEYS,  # the length note suggests attention decay
         }
         for key, family in FAMILIES.items()
         if not family.temporal_freqs

@@ -6,7 +6,7 @@ import math
 from typing import Any
 
 from .frequencies import periods
-from .length_zones import length_zone
+from .length_zones import DECAY_FAMILY_KEYS, length_zone
 from .plan import AxisPlan
 
 # what each length zone (riflex/length_zones.py) means, for Inspect's last lines
@@ -16,13 +16,16 @@ ZONE_TEXT = {
     "training_free": "up to 2x: RIFLEx acts, where the paper shows it training-free",
     "past_2x": "past 2x: RIFLEx stops the loop-back, but quality drops without fine-tuning or RIFLEx Attention "
     "Decay (made for 3-4x)",
+    "past_2x_no_decay": "past 2x: RIFLEx stops the loop-back, but quality drops without fine-tuning (RIFLEx "
+    "Attention Decay supports Wan and HunyuanVideo only)",
     "past_4x": "past 4x: beyond what RIFLEx or attention decay has shown",
 }
 
 __all__ = ["plan_to_dict", "plan_to_text"]
 
 
-def plan_to_dict(plan: AxisPlan) -> dict[str, Any]:
+def plan_to_dict(plan: AxisPlan, family: str = "") -> dict[str, Any]:
+    """family: the riflex family key, so the length note suggests attention decay only where it runs."""
     spec = plan.spec
     return {
         "method": plan.method,
@@ -42,15 +45,15 @@ def plan_to_dict(plan: AxisPlan) -> dict[str, Any]:
         "repeats": plan.repeats_after,
         "repeats_in_training": plan.repeats_in_training,
         "new_repeats": plan.new_repeats_after,
-        "summary": plan.summary(),
+        "summary": plan.summary(family),
         "length_zone": length_zone(plan.test_len, spec.train_len, plan.changed),
         "k_turns_in_training": plan.k_turns_in_training,
         "k_warning": plan.k_warning().removeprefix("; "),
     }
 
 
-def plan_to_text(plan: AxisPlan) -> str:
-    data = plan_to_dict(plan)
+def plan_to_text(plan: AxisPlan, family: str = "") -> str:
+    data = plan_to_dict(plan, family)
     train_len, test_len = plan.spec.train_len, plan.test_len
     lines = [
         f"theta {data['theta']:g}, d_t {data['dim']}, train {train_len} {plan.spec.time_unit}, "
@@ -99,6 +102,9 @@ def plan_to_text(plan: AxisPlan) -> str:
         )
     if data["k_warning"]:
         lines.append(data["k_warning"])
-    lines.append(f"length: {plan.test_len / train_len:.2f}x the training length, {ZONE_TEXT[data['length_zone']]}")
+    zone = data["length_zone"]
+    if zone == "past_2x" and family and family not in DECAY_FAMILY_KEYS:
+        zone = "past_2x_no_decay"
+    lines.append(f"length: {plan.test_len / train_len:.2f}x the training length, {ZONE_TEXT[zone]}")
     lines.append(data["summary"])
     return "\n".join(lines)

@@ -25,6 +25,7 @@ from .spec import RopeSpec
 
 __all__ = [
     "DECAY_FACTOR",
+    "DECAY_FAMILY_KEYS",
     "TRAINING_FREE_FACTOR",
     "LENGTH_NOTES",
     "ZONE_NAMES",
@@ -38,6 +39,10 @@ __all__ = [
 TRAINING_FREE_FACTOR = 2.0
 # UltraViCo's reference shows attention decay up to 4x the training length
 DECAY_FACTOR = 4.0
+
+# the families RIFLEx Attention Decay supports, by riflex family key: those whose attention layout
+# nodes/decay_layouts.py verifies (Wan and its variants, HunyuanVideo 1.0 and 1.5)
+DECAY_FAMILY_KEYS = ("wan21", "wan22_5b", "wan_s2v", "wan_humo", "wan_animate", "hunyuan_video", "hunyuan_video_15")
 
 ZONE_NAMES = ("within_training", "nothing_needed", "training_free", "past_2x", "past_4x")
 
@@ -123,17 +128,25 @@ def length_zone(test_len: int, train_len: int, changed: bool) -> str:
 LENGTH_NOTES = {
     "past_2x": "; {ratio}x the training length: past 2x, quality drops without fine-tuning or RIFLEx Attention "
     "Decay (made for 3-4x)",
+    # for a family attention decay does not support: never suggest a node that would refuse the model
+    "past_2x_no_decay": "; {ratio}x the training length: past 2x, quality drops without fine-tuning (RIFLEx "
+    "Attention Decay supports Wan and HunyuanVideo only)",
     "past_4x": "; {ratio}x the training length: past 4x, beyond what RIFLEx or attention decay has shown",
 }
 
 
-def length_note(test_len: int, train_len: int) -> str:
+def length_note(test_len: int, train_len: int, family: str = "") -> str:
     """The warning a report line ends with past 2x ('' up to 2x): the same words in the node's
-    report, the log, Inspect's verdict and (js/riflex_math.js) the editor's preview."""
+    report, the log, Inspect's verdict and (js/riflex_math.js) the editor's preview. family: the
+    riflex family key, so attention decay is suggested only where it runs ('' = not known)."""
     ratio = test_len / train_len
     if ratio <= TRAINING_FREE_FACTOR:
         return ""
-    return LENGTH_NOTES["past_2x" if ratio <= DECAY_FACTOR else "past_4x"].format(ratio=f"{ratio:.2f}")
+    if ratio > DECAY_FACTOR:
+        zone = "past_4x"
+    else:
+        zone = "past_2x" if not family or family in DECAY_FAMILY_KEYS else "past_2x_no_decay"
+    return LENGTH_NOTES[zone].format(ratio=f"{ratio:.2f}")
 
 
 def markdown_table() -> str:

@@ -122,14 +122,14 @@ class AxisPlan:
         """Whether the video is past the training-free 2x (the report line then says so)."""
         return bool(self._quality_note())
 
-    def length_note(self) -> str:
-        """The length warning this plan's summary ends with ('' up to 2x)."""
-        return self._quality_note()
+    def length_note(self, family: str = "") -> str:
+        """The length warning this plan's summary(family) ends with ('' up to 2x)."""
+        return self._quality_note(family)
 
-    def _quality_note(self) -> str:
+    def _quality_note(self, family: str = "") -> str:
         # the video's length against the training length (riflex/length_zones.py): past 2x the
         # paper's training-free claim no longer holds, whatever the method does
-        return length_note(self.test_len, self.spec.train_len) if self.axis == 0 else ""
+        return length_note(self.test_len, self.spec.train_len, family) if self.axis == 0 else ""
 
     @property
     def k_turns_in_training(self) -> float:
@@ -153,7 +153,7 @@ class AxisPlan:
         """One line a user reads on the node and in the log."""
         line = self._summary_head(family)
         if self.axis == 0 and (self.changed or self.test_len > self.spec.train_len):
-            line += self.k_warning() + self._quality_note()
+            line += self.k_warning() + self._quality_note(family)
         return line
 
     def _summary_head(self, family: str) -> str:

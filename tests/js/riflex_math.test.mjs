@@ -116,8 +116,12 @@ test("preview lines a user reads (README numbers)", () => {
   assert.equal(
     cog15.text,
     "85 -> 197 frames (25 time positions), s = 2.27, k = 2: period 19.9 -> 27.8 time positions (2 latent frames each), " +
-      "no repetition; 2.27x the training length: past 2x, quality drops without fine-tuning or RIFLEx Attention Decay (made for 3-4x)",
+      "no repetition; 2.27x the training length: past 2x, quality drops without fine-tuning (RIFLEx Attention Decay " +
+      "supports Wan and HunyuanVideo only)",
   );
+  // past 2x the note suggests attention decay only for the families it runs on
+  assert.match(preview(wan, 241, "riflex").text, /or RIFLEx Attention Decay \(made for 3-4x\)$/);
+  assert.ok(!preview(FAMILIES.kandinsky5, 361, "riflex").text.includes("or RIFLEx Attention Decay"));
 });
 
 test("warning colour: still repeating, a k that turns within training, or past 2x", () => {

@@ -67,3 +67,23 @@ def test_wan_241_frames_report_warns_past_2x():
     spec = wan.spec()
     line = plan_temporal(spec, "riflex", spec.positions_from_pixel_frames(241), default_k=6).summary("wan21")
     assert line.endswith(length_note(61, 21))
+
+
+def test_the_past_2x_note_suggests_attention_decay_only_where_it_runs():
+    # the decay node refuses CogVideoX, Cosmos, Kandinsky and LTX: their note must not send users there
+    assert "or RIFLEx Attention Decay (made for 3-4x)" in length_note(61, 21, "wan21")
+    assert "or RIFLEx Attention Decay (made for 3-4x)" in length_note(61, 21, "hunyuan_video_15")
+    for family in ("cogvideox_15", "cosmos1", "kandinsky5", "ltxv"):
+        note = length_note(61, 21, family)
+        assert note.startswith("; 2.90x the training length: past 2x, quality drops without fine-tuning (")
+        assert "supports Wan and HunyuanVideo only" in note
+    assert "past 4x" in length_note(101, 21, "cogvideox_15")
+
+
+def test_decay_families_are_the_ones_the_decay_node_accepts():
+    from riflex.length_zones import DECAY_FAMILY_KEYS
+
+    # the README's "Beyond 2x" and nodes/decay_layouts.py: Wan 2.1/2.2 (T2V, I2V, VACE, Fun, S2V,
+    # HuMo, Animate) and HunyuanVideo 1.0/1.5
+    assert all(key.startswith(("wan", "hunyuan_video")) for key in DECAY_FAMILY_KEYS)
+    assert {"wan21", "wan22_5b", "hunyuan_video", "hunyuan_video_15"} <= set(DECAY_FAMILY_KEYS)

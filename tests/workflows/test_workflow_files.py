@@ -184,9 +184,9 @@ def test_note_quotes_what_each_riflex_node_reports_at_the_shipped_length(name):
             assert line.startswith(head)
             single = not name.startswith("compare_")
             # the comparisons' Notes quote only the part after s, and the length warning once
-            quoted = line if single else line[len(head) :].lstrip(",: ").removesuffix(plan.length_note())
+            quoted = line if single else line[len(head) :].lstrip(",: ").removesuffix(plan.length_note(family.key))
             assert quoted in note, f"the Note should quote {quoted!r}"
-            assert plan.length_note().removeprefix("; ") in note, "the Note should give the length warning"
+            assert plan.length_note(family.key).removeprefix("; ") in note, "the Note should give the length warning"
     for node in workflow["nodes"]:
         if node["type"] != "RIFLExAttentionDecay":
             continue
