@@ -129,11 +129,11 @@ def test_method_switch_hides_unused_inputs_and_a_saved_workflow_comes_back(page)
 def test_preview_reads_the_latent_length_and_warns(page):
     ids = page.js("length => riflexTest.buildTinyGraph(length)", 241)
     rope, latent = ids["rope"], ids["latent"]
-    wait_for(
-        lambda: page.js("id => riflexTest.preview(id)", rope)["text"] == WAN_241,
+    # the line's text comes first and the node grows to fit it on the next canvas draw: wait for both
+    shown = wait_for(
+        lambda: (p := page.js("id => riflexTest.preview(id)", rope))["text"] == WAN_241 and p["whole"] and p,
         what=f"preview {page.js('id => riflexTest.preview(id)', rope)}",
     )
-    shown = page.js("id => riflexTest.preview(id)", rope)
     assert shown["level"] == "warn" and shown["whole"] and shown["colour"] == WARN_COLOUR
     assert "riflex_tiny_wan21.safetensors" in shown["source"] and f"#{latent}" in shown["source"]
     # the typed-length widget is only offered when no latent node is found
