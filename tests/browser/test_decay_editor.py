@@ -66,7 +66,10 @@ def test_decay_preview_follows_length_family_and_rope(page):
     ids = page.js("length => riflexTest.buildTinyGraph(length, true)", 333)
     decay, latent, loader, rope = ids["decay"], ids["latent"], ids["loader"], ids["rope"]
     assert "RIFLEx.DecayPreview" in page.js("() => riflexTest.extensions()")
-    shown = wait_for(lambda: (p := decay_text(page, decay))["text"] == WAN_333 and p, what="the 333-frame preview")
+    # the line's text comes first and the node grows to fit it on the next canvas draw: wait for both
+    shown = wait_for(
+        lambda: (p := decay_text(page, decay))["text"] == WAN_333 and p["whole"] and p, what="the 333-frame preview"
+    )
     assert shown["level"] == "ok" and shown["whole"]
     assert "riflex_tiny_wan21.safetensors" in shown["source"] and f"#{latent}" in shown["source"]
     assert f"RoPE of #{rope} (riflex)" in shown["source"]
@@ -137,11 +140,20 @@ def test_decay_values_are_saved_and_the_applied_text_stays(page):
 
     outcome = wait_for(finished, timeout=180, what="the run to finish")
     assert outcome["type"] == "execution_success", page.server.log()[-3000:]
-    page.page.wait_for_timeout(1000)
-    applied = page.js("id => riflexTest.appliedText(id)", decay)
-    assert applied is not None, "no text on the decay node after the run"
-    assert applied["text"] == APPLIED_333 and applied["visible"] and applied["fits"] and applied["whole"], applied
-    assert decay_text(page, decay)["whole"], "the preview was squeezed by the applied text"
+    # the applied text comes with the run's last message and the node grows to fit it on a later draw
+    applied = wait_for(
+        lambda: (
+            (a := page.js("id => riflexTest.appliedText(id)", decay)) is not None
+            and a["text"] == APPLIED_333
+            and a["visible"]
+            and a["fits"]
+            and a["whole"]
+            and decay_text(page, decay)["whole"]
+            and a
+        ),
+        what=f"the applied text, whole, with the preview whole ({page.js('id => riflexTest.appliedText(id)', decay)})",
+    )
+    assert applied["text"] == APPLIED_333
     ids_shown = [ids["loader"], ids["rope"], decay]
     page.js("ids => riflexTest.show(ids)", ids_shown)
     page.screenshot("14_decay_after_run_applied_text", ids_shown)

@@ -224,10 +224,20 @@ def test_queued_prompt_is_accepted_and_the_applied_text_stays(page):
     outcome = wait_for(finished, timeout=120, what="the run to finish")
     assert outcome["type"] == "execution_success", page.server.log()[-3000:]
     page.page.wait_for_timeout(1000)  # the queue goes idle: whatever the frontend does after a run has happened
-    applied = page.js("id => riflexTest.appliedText(id)", rope)
-    assert applied is not None, "no text on the node after the run"
-    assert applied["text"] == APPLIED_241 and applied["visible"] and applied["fits"] and applied["whole"], applied
-    assert page.js("id => riflexTest.preview(id)", rope)["whole"], "the preview was squeezed by the applied text"
+    # the applied text comes with the run's last message and the node grows to fit it on a later draw
+    applied = wait_for(
+        lambda: (
+            (a := page.js("id => riflexTest.appliedText(id)", rope)) is not None
+            and a["text"] == APPLIED_241
+            and a["visible"]
+            and a["fits"]
+            and a["whole"]
+            and page.js("id => riflexTest.preview(id)", rope)["whole"]
+            and a
+        ),
+        what=f"the applied text, whole, with the preview whole ({page.js('id => riflexTest.appliedText(id)', rope)})",
+    )
+    assert applied["text"] == APPLIED_241
     assert page.page.get_by_text(APPLIED_241).first.is_visible()
     # the preview before the run and the text after it give the same numbers
     assert "s = 2.90, k = 6" in WAN_241 and "period 51.0 -> 67.8" in applied["text"]
